@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+// openidd: the architecture reads top to bottom. Platform-specific code sits at the
+// edges (POSIX, COpenSSL/Crypto/TLS); protocol and domain modules are pure.
+import PackageDescription
+
+let package = Package(
+    name: "openidd",
+    products: [
+        .executable(name: "openidd", targets: ["openidd"]),
+        .executable(name: "openidctl", targets: ["openidctl"]),
+    ],
+    targets: [
+        // System OpenSSL (libcrypto + libssl); no hand-written cryptography.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // RSA/MD5 signing and verification, key loading, secure randomness.
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
+        // TLS client sessions over a connected socket (libssl).
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        // Thin typed wrappers over the syscalls we use: descriptors, sockets, files.
+        .target(name: "POSIX"),
+        // HTTP/1.1 message parsing and serialisation: bytes in, messages out.
+        .target(name: "HTTP1"),
+        // JSON as we write it (ordered, compact) and the ledger's flat lines as we read them.
+        .target(name: "JSON"),
+        // Structured log lines for journald (sd-daemon priority prefixes).
+        .target(name: "Logging"),
+        // HTTP/1.1 server: listeners and connections joined to a request handler.
+        .target(name: "HTTPServer", dependencies: ["POSIX", "HTTP1", "Logging"]),
+        // HTTP/1.1 client over TCP, TLS or a Unix socket.
+        .target(name: "HTTPClient", dependencies: ["POSIX", "HTTP1", "TLS"]),
+        // The redemption platform's protocol: signing strings, signatures, the auth-link call.
+        .target(name: "Platform", dependencies: ["Crypto", "HTTP1", "HTTPClient", "JSON"]),
+        // Pending requests and bindings: the correlation of serialNo, userId and openId.
+        .target(name: "Correlation"),
+        // Durable storage: the bindings ledger and the pending-request journal.
+        .target(name: "Ledger", dependencies: ["POSIX", "Correlation", "JSON"]),
+        // The configuration file: strict parsing and validation.
+        .target(name: "Config", dependencies: ["Crypto", "HTTPClient", "Platform", "POSIX"]),
+        // The daemon: IPC API, callback endpoint, wiring and lifecycle.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Config", "Correlation", "Crypto", "HTTP1", "HTTPServer", "JSON", "Ledger", "Logging",
+                "Platform", "POSIX",
+            ]
+        ),
+        // A built-in stand-in for the platform, for `openidd --sandbox`.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "Config", "Crypto", "HTTP1", "HTTPClient", "HTTPServer", "JSON", "Logging", "Platform", "POSIX",
+            ]
+        ),
+        .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "Sandbox"]),
+        .executableTarget(name: "openidctl", dependencies: ["HTTP1", "HTTPClient", "JSON"]),
+
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto"]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Crypto", "Platform", "HTTPClient", "HTTP1"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

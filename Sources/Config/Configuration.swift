@@ -1,0 +1,318 @@
+import Crypto
+import Foundation
+import HTTPClient
+import POSIX
+import Platform
+
+/// A configuration problem, naming the file and the key at fault.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let key: String?
+    public let message: String
+
+    public var description: String {
+        if let key { return "\(path): \(key): \(message)" }
+        return "\(path): \(message)"
+    }
+}
+
+/// `/etc/openidd/config.json`, validated. Unknown keys are errors (a typo must not silently fall back
+/// to a default). Relative paths are relative to the config file's directory.
+public struct Configuration: Sendable {
+    public struct PlatformSection: Sendable {
+        public var baseUrl: String
+        public var businessId: String
+        public var merchantId: String
+        public var signType: SignType
+        public var privateKeyFile: String?
+        public var platformPublicKeyFile: String?
+        public var md5KeyFile: String?
+        public var userIdField: String
+        public var timeoutSeconds: Double
+    }
+    public struct CallbackSection: Sendable {
+        public var listen: SocketAddress
+        public var publicUrl: HTTPURL
+        public var openIdField: String?
+        public var trustedProxies: [CIDR]
+    }
+    public struct IPCSection: Sendable {
+        public var socketPath: String
+        public var socketMode: mode_t
+    }
+
+    public var path: String
+    public var platform: PlatformSection
+    public var callback: CallbackSection
+    public var ipc: IPCSection
+    public var storageDirectory: String
+    public var ttlSeconds: Int
+    public var maxPending: Int
+
+    public var account: PlatformAccount {
+        PlatformAccount(
+            baseUrl: platform.baseUrl, businessId: platform.businessId, merchantId: platform.merchantId,
+            signType: platform.signType, userIdField: platform.userIdField)
+    }
+
+    public static let defaultPath = "/etc/openidd/config.json"
+
+    /// Every key, for the unknown-key check and the README.
+    static let knownKeys: [String: Set<String>] = [
+        "platform": [
+            "baseUrl", "businessId", "merchantId", "signType", "privateKeyFile", "platformPublicKeyFile", "md5KeyFile",
+            "userIdField", "timeoutSeconds",
+        ],
+        "callback": ["listen", "publicUrl", "openIdField", "trustedProxies"],
+        "ipc": ["socketPath", "socketMode"],
+        "storage": ["directory"],
+        "requests": ["ttlSeconds", "maxPending"],
+    ]
+
+    public static func load(path: String) throws(ConfigError) -> Configuration {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readAll(path)
+        } catch {
+            throw ConfigError(path: path, key: nil, message: "cannot read the configuration file (\(error))")
+        }
+        return try parse(bytes, path: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], path: String) throws(ConfigError) -> Configuration {
+        var reader = try Reader(bytes: bytes, path: path)
+        let signTypeText = try reader.string("platform.signType", default: SignType.sha256RSA.rawValue)
+        guard let signType = SignType(rawValue: signTypeText) else {
+            throw reader.error("platform.signType", "must be \"SHA256-RSA\" or \"MD5\", not \"\(signTypeText)\"")
+        }
+        let platform = PlatformSection(
+            baseUrl: try reader.url("platform.baseUrl").description,
+            businessId: try reader.nonEmptyString("platform.businessId"),
+            merchantId: try reader.nonEmptyString("platform.merchantId"),
+            signType: signType,
+            privateKeyFile: try reader.optionalPath("platform.privateKeyFile"),
+            platformPublicKeyFile: try reader.optionalPath("platform.platformPublicKeyFile"),
+            md5KeyFile: try reader.optionalPath("platform.md5KeyFile"),
+            userIdField: try reader.string("platform.userIdField", default: "userId"),
+            timeoutSeconds: try reader.number("platform.timeoutSeconds", default: 10, range: 0.1...120))
+        switch signType {
+        case .sha256RSA:
+            if platform.privateKeyFile == nil { throw reader.error("platform.privateKeyFile", "is required with signType SHA256-RSA") }
+            if platform.platformPublicKeyFile == nil {
+                throw reader.error("platform.platformPublicKeyFile", "is required with signType SHA256-RSA (to verify callbacks)")
+            }
+        case .md5:
+            if platform.md5KeyFile == nil { throw reader.error("platform.md5KeyFile", "is required with signType MD5") }
+        }
+        guard FieldName.isValid(platform.userIdField) else {
+            throw reader.error("platform.userIdField", "must be a plain field name such as \"userId\" or \"thirdAccount\"")
+        }
+
+        let listenText = try reader.string("callback.listen", default: "127.0.0.1:8480")
+        guard let listen = parseListen(listenText, relativeTo: reader.directory) else {
+            throw reader.error("callback.listen", "must be \"HOST:PORT\", \"[IPv6]:PORT\" or \"unix:/path\", not \"\(listenText)\"")
+        }
+        let publicUrl = try reader.url("callback.publicUrl")
+        guard !publicUrl.target.contains("?") else {
+            throw reader.error("callback.publicUrl", "must not have a query; the daemon appends /{token} to it")
+        }
+        let openIdField = try reader.optionalString("callback.openIdField")
+        if let openIdField, !FieldName.isValid(openIdField) {
+            throw reader.error("callback.openIdField", "must be a plain field name")
+        }
+        var proxies: [CIDR] = []
+        for (index, text) in try reader.stringArray("callback.trustedProxies").enumerated() {
+            guard let cidr = CIDR(text) else {
+                throw reader.error("callback.trustedProxies[\(index)]", "\"\(text)\" is not a CIDR such as 127.0.0.1/32 or ::1/128")
+            }
+            proxies.append(cidr)
+        }
+
+        let socketPath = try reader.path("ipc.socketPath", default: "/run/openidd/openidd.sock")
+        let modeText = try reader.string("ipc.socketMode", default: "0660")
+        guard modeText.count >= 3, modeText.count <= 4, let mode = mode_t(modeText, radix: 8), mode <= 0o777 else {
+            throw reader.error("ipc.socketMode", "must be an octal string such as \"0660\"")
+        }
+
+        let configuration = Configuration(
+            path: path,
+            platform: platform,
+            callback: CallbackSection(listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
+            ipc: IPCSection(socketPath: socketPath, socketMode: mode),
+            storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
+            ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 60...2_592_000)),
+            maxPending: Int(try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)))
+        try reader.rejectUnknownKeys()
+        return configuration
+    }
+
+    /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the key's bytes.
+    public func loadKeys() throws(ConfigError) -> SigningKeys {
+        var keys = SigningKeys()
+        if let file = platform.privateKeyFile {
+            let text = try readKeyFile(file, key: "platform.privateKeyFile")
+            do {
+                keys.merchantPrivateKey = try RSAPrivateKey(text: text)
+            } catch {
+                throw ConfigError(path: path, key: "platform.privateKeyFile", message: "\(file): \(error)")
+            }
+        }
+        if let file = platform.platformPublicKeyFile {
+            let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
+            do {
+                keys.platformPublicKey = try RSAPublicKey(text: text)
+            } catch {
+                throw ConfigError(path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
+            }
+        }
+        if let file = platform.md5KeyFile {
+            // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
+            let text = try readKeyFile(file, key: "platform.md5KeyFile").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else {
+                throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
+            }
+            keys.md5Key = Array(text.utf8)
+        }
+        return keys
+    }
+
+    private func readKeyFile(_ file: String, key: String) throws(ConfigError) -> String {
+        do {
+            return String(decoding: try FileSystem.readAll(file), as: UTF8.self)
+        } catch {
+            throw ConfigError(path: path, key: key, message: "cannot read \(file) (\(error))")
+        }
+    }
+
+    static func parseListen(_ text: String, relativeTo directory: String) -> SocketAddress? {
+        if text.hasPrefix("unix:") {
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else { return nil }
+            return .unix(path: path.hasPrefix("/") ? path : directory + "/" + path)
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+            guard CIDR.parseAddress(host)?.count == 16 else { return nil }
+        } else {
+            guard CIDR.parseAddress(host)?.count == 4 else { return nil }
+        }
+        return .inet(host: host, port: port)
+    }
+}
+
+/// A JSON field name the operator may choose (`userIdField`, `openIdField`).
+enum FieldName {
+    static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64
+            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
+    }
+}
+
+/// Walks the parsed JSON and remembers which keys were read, so the rest can be reported as unknown.
+private struct Reader {
+    let path: String
+    let directory: String
+    let root: [String: Any]
+    var seen: Set<String> = []
+
+    init(bytes: [UInt8], path: String) throws(ConfigError) {
+        self.path = path
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        self.directory = FileSystem.directoryName(of: absolute)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw ConfigError(path: path, key: nil, message: "is not a JSON object (check for a trailing comma or a missing quote)")
+        }
+        for (section, value) in object {
+            guard Configuration.knownKeys[section] != nil else {
+                throw ConfigError(path: path, key: section, message: "unknown section; known sections are \(Configuration.knownKeys.keys.sorted().joined(separator: ", "))")
+            }
+            guard value is [String: Any] else { throw ConfigError(path: path, key: section, message: "must be an object") }
+        }
+        self.root = object
+    }
+
+    func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(path: path, key: key, message: message)
+    }
+
+    private mutating func value(_ key: String) -> Any? {
+        seen.insert(key)
+        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let section = root[parts[0]] as? [String: Any] else { return nil }
+        let value = section[parts[1]]
+        return value is NSNull ? nil : value
+    }
+
+    mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
+        guard let raw = value(key) else { return nil }
+        guard let text = raw as? String else { throw error(key, "must be a string") }
+        return text
+    }
+
+    mutating func string(_ key: String, default fallback: String) throws(ConfigError) -> String {
+        try optionalString(key) ?? fallback
+    }
+
+    mutating func nonEmptyString(_ key: String) throws(ConfigError) -> String {
+        guard let text = try optionalString(key) else { throw error(key, "is required") }
+        guard !text.isEmpty, text.trimmingCharacters(in: .whitespaces) == text else {
+            throw error(key, "must be a non-empty string without surrounding spaces")
+        }
+        return text
+    }
+
+    mutating func url(_ key: String) throws(ConfigError) -> HTTPURL {
+        let text = try nonEmptyString(key)
+        guard let url = HTTPURL(text) else { throw error(key, "must be an http:// or https:// URL, not \"\(text)\"") }
+        return url
+    }
+
+    mutating func resolve(_ text: String) -> String {
+        text.hasPrefix("/") ? text : directory + "/" + text
+    }
+
+    mutating func optionalPath(_ key: String) throws(ConfigError) -> String? {
+        guard let text = try optionalString(key) else { return nil }
+        guard !text.isEmpty else { throw error(key, "must not be empty") }
+        return resolve(text)
+    }
+
+    mutating func path(_ key: String, default fallback: String) throws(ConfigError) -> String {
+        try optionalPath(key) ?? fallback
+    }
+
+    mutating func number(_ key: String, default fallback: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let raw = value(key) else { return fallback }
+        guard let number = raw as? NSNumber, String(cString: number.objCType) != "c" else {
+            throw error(key, "must be a number")
+        }
+        let value = number.doubleValue
+        guard range.contains(value) else {
+            throw error(key, "must be between \(format(range.lowerBound)) and \(format(range.upperBound))")
+        }
+        return value
+    }
+
+    mutating func stringArray(_ key: String) throws(ConfigError) -> [String] {
+        guard let raw = value(key) else { return [] }
+        guard let array = raw as? [Any], let strings = array as? [String] else {
+            throw error(key, "must be an array of strings")
+        }
+        return strings
+    }
+
+    func rejectUnknownKeys() throws(ConfigError) {
+        for (section, value) in root {
+            for key in (value as? [String: Any] ?? [:]).keys.sorted() where !seen.contains("\(section).\(key)") {
+                let known = Configuration.knownKeys[section, default: []].sorted().joined(separator: ", ")
+                throw error("\(section).\(key)", "unknown key; \(section) accepts \(known)")
+            }
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}

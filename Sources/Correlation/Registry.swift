@@ -1,0 +1,217 @@
+/// Every request the daemon knows, and every binding, indexed for O(1) lookups.
+///
+/// A pure value: no clocks, no I/O, no locks. The daemon owns one behind a mutex and passes `now` in.
+/// A request moves issuing → pending → binding → bound, or issuing → failed; pending becomes expired
+/// by time alone. `issuing` and `binding` are reservations held while the platform call or the ledger
+/// write is in flight, so two racing callers can never both win.
+public struct Registry: Sendable {
+    enum Phase: Sendable, Equatable {
+        case issuing
+        case pending
+        case binding(openId: String)
+        case bound(Binding)
+        case failed
+        case expired
+    }
+
+    struct Entry: Sendable {
+        var request: PendingRequest?
+        var phase: Phase
+    }
+
+    private var entries: [String: Entry] = [:]
+    private var latestByUserId: [String: Binding] = [:]
+    private var byOpenId: [String: [Binding]] = [:]
+    /// Requests in issuing, pending or binding: what `requests.maxPending` limits. Includes requests
+    /// that have expired until `expire(now:)` sweeps them.
+    public private(set) var openCount = 0
+    public private(set) var bindingCount = 0
+
+    public init() {}
+
+    // MARK: - Issuing auth links
+
+    public enum ReserveError: Error, Equatable, Sendable {
+        case serialNoInUse
+        case tooManyPending
+    }
+
+    /// Claims `request.serialNo` while the platform is asked for a link.
+    public mutating func reserve(_ request: PendingRequest, maxOpen: Int) throws(ReserveError) {
+        guard entries[request.serialNo] == nil else { throw .serialNoInUse }
+        guard openCount < maxOpen else { throw .tooManyPending }
+        entries[request.serialNo] = Entry(request: request, phase: .issuing)
+        openCount += 1
+    }
+
+    /// The platform gave a link and the journal holds the request: callbacks may now bind it.
+    public mutating func confirm(serialNo: String) {
+        guard entries[serialNo]?.phase == .issuing else { return }
+        entries[serialNo]?.phase = .pending
+    }
+
+    /// The platform refused or never answered. The serialNo stays used: the platform may have seen it.
+    public mutating func fail(serialNo: String) {
+        guard let phase = entries[serialNo]?.phase, phase == .issuing || phase == .pending else { return }
+        entries[serialNo]?.phase = .failed
+        openCount -= 1
+    }
+
+    /// Undoes a reservation whose request was never sent anywhere (the journal could not be written).
+    public mutating func release(serialNo: String) {
+        guard entries[serialNo]?.phase == .issuing else { return }
+        entries[serialNo] = nil
+        openCount -= 1
+    }
+
+    // MARK: - Callbacks
+
+    public enum BindDecision: Equatable, Sendable {
+        /// Append this binding durably, then call `complete(_:)` (or `abandon` if the write failed).
+        case proceed(PendingRequest)
+        /// The same openId was already bound for this serialNo: answer SUCCESS, write nothing.
+        case repeated(Binding)
+        /// Bound to a different openId: a security event.
+        case conflict(Binding)
+        case unknownSerialNo
+        case tokenMismatch
+        case expired
+        case userIdMismatch
+        /// Another callback for this serialNo is being written right now.
+        case inProgress
+    }
+
+    /// Decides a callback and, on `.proceed`, reserves the serialNo for this openId.
+    /// `tokenMatches` compares the path token (in constant time; the caller owns the crypto).
+    public mutating func beginBinding(
+        serialNo: String, openId: String, userId: String?, now: Int64, tokenMatches: (String) -> Bool
+    ) -> BindDecision {
+        guard let entry = entries[serialNo] else { return .unknownSerialNo }
+        if let request = entry.request, !tokenMatches(request.token) { return .tokenMismatch }
+        switch entry.phase {
+        case .bound(let binding):
+            return binding.openId == openId ? .repeated(binding) : .conflict(binding)
+        case .binding:
+            return .inProgress
+        case .expired:
+            return .expired
+        case .issuing, .failed:
+            return .unknownSerialNo
+        case .pending:
+            guard let request = entry.request else { return .unknownSerialNo }
+            if let userId, userId != request.userId { return .userIdMismatch }
+            if now >= request.expiresAt { return .expired }
+            entries[serialNo]?.phase = .binding(openId: openId)
+            return .proceed(request)
+        }
+    }
+
+    /// The binding's ledger line is durable: make it visible.
+    public mutating func complete(_ binding: Binding) {
+        let wasOpen = entries[binding.serialNo].map { isOpen($0.phase) } ?? false
+        if wasOpen { openCount -= 1 }
+        if case .bound = entries[binding.serialNo]?.phase { return }
+        entries[binding.serialNo, default: Entry(request: nil, phase: .pending)].phase = .bound(binding)
+        index(binding)
+    }
+
+    /// The ledger write failed: the request is pending again, so the platform's retry can bind it.
+    public mutating func abandon(serialNo: String) {
+        guard case .binding = entries[serialNo]?.phase else { return }
+        entries[serialNo]?.phase = .pending
+    }
+
+    // MARK: - Replay at start-up
+
+    public mutating func restore(pending request: PendingRequest) {
+        guard entries[request.serialNo] == nil else { return }
+        entries[request.serialNo] = Entry(request: request, phase: .pending)
+        openCount += 1
+    }
+
+    public mutating func restore(failedSerialNo serialNo: String) {
+        guard let entry = entries[serialNo], entry.phase == .pending else { return }
+        entries[serialNo]?.phase = .failed
+        openCount -= 1
+    }
+
+    /// A ledger line; the ledger may hold serialNos the journal no longer knows.
+    public mutating func restore(binding: Binding) {
+        complete(binding)
+    }
+
+    // MARK: - Expiry
+
+    /// Marks pending requests past their expiry; returns how many were swept.
+    @discardableResult
+    public mutating func expire(now: Int64) -> Int {
+        var swept = 0
+        for (serialNo, entry) in entries where entry.phase == .pending {
+            if let request = entry.request, now >= request.expiresAt {
+                entries[serialNo]?.phase = .expired
+                swept += 1
+            }
+        }
+        openCount -= swept
+        return swept
+    }
+
+    // MARK: - Queries
+
+    public func latestBinding(userId: String) -> Binding? { latestByUserId[userId] }
+
+    public func bindings(openId: String) -> [Binding] { byOpenId[openId] ?? [] }
+
+    public func status(serialNo: String, now: Int64) -> RequestStatus? {
+        guard let entry = entries[serialNo] else { return nil }
+        let state: RequestState
+        var binding: Binding?
+        switch entry.phase {
+        case .bound(let bound):
+            state = .bound
+            binding = bound
+        case .failed:
+            state = .failed
+        case .expired:
+            state = .expired
+        case .issuing, .pending, .binding:
+            state = (entry.request.map { now >= $0.expiresAt } ?? false) ? .expired : .pending
+        }
+        let request = entry.request
+        return RequestStatus(
+            serialNo: serialNo,
+            userId: request?.userId ?? binding?.userId ?? "",
+            state: state,
+            openId: binding?.openId,
+            createdAt: request?.createdAt ?? binding?.boundAt ?? 0,
+            expiresAt: request?.expiresAt ?? binding?.boundAt ?? 0,
+            boundAt: binding?.boundAt)
+    }
+
+    /// Pending requests, for rewriting the journal.
+    public func pendingRequests() -> [PendingRequest] {
+        entries.values.compactMap { entry in
+            switch entry.phase {
+            case .pending, .binding, .issuing: return entry.request
+            default: return nil
+            }
+        }
+    }
+
+    private func isOpen(_ phase: Phase) -> Bool {
+        switch phase {
+        case .issuing, .pending, .binding: return true
+        case .bound, .failed, .expired: return false
+        }
+    }
+
+    private mutating func index(_ binding: Binding) {
+        bindingCount += 1
+        if let latest = latestByUserId[binding.userId], latest.boundAt > binding.boundAt {
+            // Keep the newest: replay order is ledger order, but be safe against clock steps.
+        } else {
+            latestByUserId[binding.userId] = binding
+        }
+        byOpenId[binding.openId, default: []].append(binding)
+    }
+}

@@ -1,0 +1,13 @@
+import COpenSSL
+
+/// Compares in time independent of where the bytes differ (CRYPTO_memcmp), so a caller checking a
+/// signature or token leaks no prefix through timing. Lengths are public; a mismatch returns false.
+public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    guard !a.isEmpty else { return true }
+    return a.withUnsafeBytes { left in
+        b.withUnsafeBytes { right in
+            CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import COpenSSL
+
+/// One-shot message digests from libcrypto.
+public enum Digest {
+    /// MD5, for the platform's `MD5` signType only (a keyed hash it defines; not a choice of ours).
+    public static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        digest(bytes, EVP_md5(), name: "MD5")
+    }
+
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        digest(bytes, EVP_sha256(), name: "SHA-256")
+    }
+
+    private static func digest(_ bytes: [UInt8], _ algorithm: OpaquePointer?, name: String) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let status = bytes.withUnsafeBytes { input in
+            EVP_Digest(input.baseAddress, input.count, &output, &length, algorithm, nil)
+        }
+        // A built-in digest over memory fails only if libcrypto is broken (e.g. MD5 removed by a
+        // FIPS-only configuration); nothing sensible can continue from there.
+        guard status == 1 else { fatalError("libcrypto could not compute \(name)\(openSSLReasons())") }
+        return Array(output.prefix(Int(length)))
+    }
+}

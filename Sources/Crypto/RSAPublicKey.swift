@@ -1,0 +1,109 @@
+import COpenSSL
+
+/// An RSA public key: the platform's, for verifying its callbacks, or ours, for showing which key
+/// the platform must be given.
+public final class RSAPublicKey: @unchecked Sendable {
+    private let pkey: OpaquePointer
+    /// SubjectPublicKeyInfo DER, kept for the fingerprint and PEM export.
+    private let spkiDER: [UInt8]
+
+    private static let what = "RSA public key"
+
+    /// Accepts PEM SubjectPublicKeyInfo ("PUBLIC KEY"), PEM PKCS#1 ("RSA PUBLIC KEY"), bare Base64 SPKI DER.
+    public init(text: String) throws(CryptoError) {
+        let pkey: OpaquePointer
+        switch try KeyText.classify(text, what: Self.what) {
+        case .pem(let label, let bytes):
+            guard label == "PUBLIC KEY" || label == "RSA PUBLIC KEY" else {
+                let hint =
+                    label.contains("PRIVATE")
+                    ? " This is a private key; extract its public half with `openssl pkey -in KEY -pubout`."
+                    : ""
+                throw CryptoError(
+                    "The \(Self.what) file holds a PEM \"\(label)\" block; expected \"PUBLIC KEY\" (SPKI) "
+                        + "or \"RSA PUBLIC KEY\" (PKCS#1).\(hint)")
+            }
+            pkey = try KeyDecoder.decode(bytes, inputType: "PEM", structure: nil, part: .publicKey, what: Self.what)
+        case .der(let bytes):
+            pkey = try KeyDecoder.decode(
+                bytes, inputType: "DER", structure: "SubjectPublicKeyInfo", part: .publicKey,
+                what: "\(Self.what) (Base64 SPKI DER)")
+        }
+        do {
+            self.spkiDER = try Self.encodeSPKI(pkey)
+        } catch {
+            EVP_PKEY_free(pkey)
+            throw error
+        }
+        self.pkey = pkey
+    }
+
+    /// A public-only copy of `pkey` (which may hold a private key); does not take ownership.
+    init(publicPartOf source: OpaquePointer) throws(CryptoError) {
+        let der = try Self.encodeSPKI(source)
+        let copy = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            var cursor = buffer.baseAddress
+            return d2i_PUBKEY(nil, &cursor, buffer.count)
+        }
+        guard let copy else { throw CryptoError.openSSL("Could not derive the public half of the RSA key") }
+        self.pkey = copy
+        self.spkiDER = der
+    }
+
+    deinit {
+        EVP_PKEY_free(pkey)
+    }
+
+    private static func encodeSPKI(_ pkey: OpaquePointer) throws(CryptoError) -> [UInt8] {
+        let length = i2d_PUBKEY(pkey, nil)
+        guard length > 0 else { throw CryptoError.openSSL("Could not encode the RSA public key") }
+        var der = [UInt8](repeating: 0, count: Int(length))
+        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress
+            return i2d_PUBKEY(pkey, &cursor)
+        }
+        guard written == length else { throw CryptoError.openSSL("Could not encode the RSA public key") }
+        return der
+    }
+
+    /// True only for a valid SHA256withRSA (RSASSA-PKCS1-v1_5) signature of `message` by this key.
+    public func verifySHA256(_ message: [UInt8], signature: [UInt8]) -> Bool {
+        guard let context = EVP_MD_CTX_new() else {
+            _ = openSSLReasons()
+            return false
+        }
+        defer { EVP_MD_CTX_free(context) }
+        var keyContext: OpaquePointer? = nil
+        let valid =
+            EVP_DigestVerifyInit_ex(context, &keyContext, "SHA256", nil, nil, pkey, nil) == 1
+            && EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PADDING) == 1
+            && message.withUnsafeBufferPointer { input in
+                signature.withUnsafeBufferPointer { sig in
+                    EVP_DigestVerify(
+                        context, sig.baseAddress, sig.count, input.baseAddress,
+                        input.count) == 1
+                }
+            }
+        // A bad signature leaves reasons queued; they must not surface in an unrelated later error.
+        if !valid { _ = openSSLReasons() }
+        return valid
+    }
+
+    /// PEM SubjectPublicKeyInfo ("PUBLIC KEY"), the form the platform's console takes.
+    public func spkiPEM() -> String {
+        let body = Base64.encode(spkiDER)
+        var lines: [Substring] = []
+        var start = body.startIndex
+        while start < body.endIndex {
+            let end = body.index(start, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
+            lines.append(body[start..<end])
+            start = end
+        }
+        return "-----BEGIN PUBLIC KEY-----\n" + lines.joined(separator: "\n") + "\n-----END PUBLIC KEY-----\n"
+    }
+
+    /// "SHA256:" + lowercase hex of SHA-256 over the SPKI DER: safe to print, identifies the key.
+    public var fingerprint: String {
+        "SHA256:" + Hex.lower(Digest.sha256(spkiDER))
+    }
+}

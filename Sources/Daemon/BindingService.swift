@@ -1,0 +1,213 @@
+import Correlation
+import Crypto
+import Ledger
+import Logging
+import POSIX
+import Platform
+
+/// The daemon's domain operations, shared by the IPC API and the callback endpoint: issuing auth links,
+/// binding callbacks, and answering lookups. The registry lives behind one lock; platform calls and
+/// ledger syncs happen outside it, guarded by the registry's reservations.
+public final class BindingService: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var account: PlatformAccount
+        /// `callback.publicUrl` without a trailing slash; each request's callbackUrl is this plus `/{token}`.
+        public var publicUrl: String
+        public var ttlSeconds: Int
+        public var maxPending: Int
+    }
+
+    private let condition = Condition()
+    // Guarded by `condition`.
+    private var registry: Registry
+    private var shuttingDown = false
+    private var lastPlatformError: String?
+
+    public let settings: Settings
+    private let platform: PlatformClient
+    public let keys: SigningKeys
+    public let store: Store
+    private let logger: Logger
+
+    public init(settings: Settings, platform: PlatformClient, keys: SigningKeys, store: Store, registry: Registry, logger: Logger) {
+        self.settings = settings
+        self.platform = platform
+        self.keys = keys
+        self.store = store
+        self.registry = registry
+        self.logger = logger
+    }
+
+    // MARK: - Issuing auth links
+
+    public struct IssuedLink: Sendable {
+        public let request: PendingRequest
+        public let alipayAuthUrl: String
+    }
+
+    public enum IssueError: Error, Sendable {
+        case serialNoInUse
+        case tooManyPending
+        case platform(PlatformError)
+        case storage(String)
+        case shuttingDown
+    }
+
+    public func issueAuthLink(userId: String, serialNo requested: String?) -> Result<IssuedLink, IssueError> {
+        let now = WallClock.nowMilliseconds()
+        // 144 random bits for the serialNo, 256 for the callback token: neither can be guessed.
+        let serialNo = requested ?? SecureRandom.token(byteCount: 18)
+        let token = SecureRandom.token(byteCount: 32)
+        let request = PendingRequest(
+            serialNo: serialNo, userId: userId, token: token, callbackUrl: settings.publicUrl + "/" + token,
+            createdAt: now, expiresAt: now + Int64(settings.ttlSeconds) * 1000)
+        let reserved: Result<Void, IssueError> = condition.withLock {
+            if shuttingDown { return .failure(.shuttingDown) }
+            do {
+                try registry.reserve(request, maxOpen: settings.maxPending)
+            } catch let error as Registry.ReserveError {
+                return .failure(error == .serialNoInUse ? .serialNoInUse : .tooManyPending)
+            } catch {
+                return .failure(.tooManyPending)
+            }
+            return .success(())
+        }
+        if case .failure(let error) = reserved { return .failure(error) }
+
+        let log = logger.with("serialNo", serialNo).with("userId", userId)
+        let link: String
+        do {
+            link = try platform.requestAuthLink(
+                serialNo: serialNo, userId: userId, callbackUrl: request.callbackUrl,
+                nonce: SecureRandom.token(byteCount: 16), timestamp: WallClock.nowMilliseconds())
+        } catch {
+            log.warning("auth link refused", [("reason", error.description)])
+            condition.withLock {
+                registry.fail(serialNo: serialNo)
+                lastPlatformError = error.description
+            }
+            // Best effort: a lost "failed" line only means the serialNo reads as pending until it expires.
+            try? store.append(.failed(serialNo: serialNo))
+            return .failure(.platform(error))
+        }
+        do {
+            try store.append(.pending(request))
+        } catch {
+            log.error("pending request not journaled; link withheld", [("error", "\(error)")])
+            // The platform knows this serialNo now, so it stays used.
+            condition.withLock { registry.fail(serialNo: serialNo) }
+            return .failure(.storage("\(error)"))
+        }
+        condition.withLock {
+            registry.confirm(serialNo: serialNo)
+            condition.broadcast()
+        }
+        log.info("auth link issued")
+        return .success(IssuedLink(request: request, alipayAuthUrl: link))
+    }
+
+    // MARK: - Callbacks
+
+    public enum CallbackOutcome: Sendable, Equatable {
+        case bound(Binding)
+        case repeated(Binding)
+        case conflict(existing: Binding)
+        case unknownSerialNo
+        case tokenMismatch
+        case expired
+        case userIdMismatch
+        case busy
+        case storageFailed(String)
+    }
+
+    /// Binds `openId` to the request behind `serialNo` if `token` is its path token; the ledger line is
+    /// fsynced before this returns `.bound`.
+    public func bind(serialNo: String, token: String, openId: String, userId: String?) -> CallbackOutcome {
+        let now = WallClock.nowMilliseconds()
+        let tokenBytes = Array(token.utf8)
+        let decision = condition.withLock {
+            registry.beginBinding(serialNo: serialNo, openId: openId, userId: userId, now: now) {
+                constantTimeEquals(Array($0.utf8), tokenBytes)
+            }
+        }
+        switch decision {
+        case .unknownSerialNo: return .unknownSerialNo
+        case .tokenMismatch: return .tokenMismatch
+        case .expired: return .expired
+        case .userIdMismatch: return .userIdMismatch
+        case .inProgress: return .busy
+        case .repeated(let binding): return .repeated(binding)
+        case .conflict(let binding): return .conflict(existing: binding)
+        case .proceed(let request):
+            let binding = Binding(
+                serialNo: serialNo, userId: request.userId, openId: openId, merchantId: settings.account.merchantId,
+                businessId: settings.account.businessId, boundAt: now)
+            do {
+                try store.append(binding)
+            } catch {
+                condition.withLock { registry.abandon(serialNo: serialNo) }
+                return .storageFailed("\(error)")
+            }
+            condition.withLock {
+                registry.complete(binding)
+                condition.broadcast()
+            }
+            return .bound(binding)
+        }
+    }
+
+    // MARK: - Lookups
+
+    public func latestBinding(userId: String) -> Binding? {
+        condition.withLock { registry.latestBinding(userId: userId) }
+    }
+
+    public func bindings(openId: String) -> [Binding] {
+        condition.withLock { registry.bindings(openId: openId) }
+    }
+
+    /// The request's status; with `waitSeconds`, waits until it leaves `pending` or the time is up.
+    public func status(serialNo: String, waitSeconds: Double) -> RequestStatus? {
+        let deadline = MonotonicClock.deadline(afterSeconds: waitSeconds)
+        return condition.withLock {
+            while true {
+                let now = WallClock.nowMilliseconds()
+                guard let status = registry.status(serialNo: serialNo, now: now) else { return nil }
+                guard status.state == .pending, !shuttingDown, MonotonicClock.nowNanos() < deadline else { return status }
+                // Wake at the earlier of the wait's end and the request's expiry.
+                let untilExpiry = UInt64(max(status.expiresAt - now, 0)) * 1_000_000
+                condition.wait(untilNanos: min(deadline, MonotonicClock.nowNanos() + untilExpiry))
+            }
+        }
+    }
+
+    public struct Counts: Sendable {
+        public let pending: Int
+        public let bindings: Int
+        public let lastPlatformError: String?
+    }
+
+    public var counts: Counts {
+        condition.withLock {
+            Counts(pending: registry.openCount, bindings: registry.bindingCount, lastPlatformError: lastPlatformError)
+        }
+    }
+
+    /// Moves pending requests past their expiry out of the pending count.
+    public func sweepExpired() {
+        let swept = condition.withLock {
+            let count = registry.expire(now: WallClock.nowMilliseconds())
+            if count > 0 { condition.broadcast() }
+            return count
+        }
+        if swept > 0 { logger.info("pending requests expired", [("count", String(swept))]) }
+    }
+
+    /// New auth links are refused and long-polls answer at once.
+    public func beginShutdown() {
+        condition.withLock {
+            shuttingDown = true
+            condition.broadcast()
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Config
+import Correlation
+import Foundation
+import HTTP1
+import HTTPServer
+import Logging
+import Platform
+
+/// The public callback endpoint (三方授权回调): `POST {publicUrl path}/{token}` from the platform.
+///
+/// Checks, in an order that tells an unauthenticated caller nothing: signature, then fields, then the
+/// request (serialNo, path token, expiry, userId). Answers `SUCCESS` only once the binding is on disk;
+/// everything else is `FAIL <reason>`, which makes the platform retry.
+public struct CallbackEndpoint: Sendable {
+    let service: BindingService
+    /// The path of `callback.publicUrl`, without a trailing slash ("" for the root).
+    let pathPrefix: String
+    let openIdField: String?
+    let trustedProxies: [CIDR]
+    let logger: Logger
+
+    public init(service: BindingService, publicPath: String, openIdField: String?, trustedProxies: [CIDR], logger: Logger) {
+        self.service = service
+        self.pathPrefix = publicPath.hasSuffix("/") ? String(publicPath.dropLast()) : publicPath
+        self.openIdField = openIdField
+        self.trustedProxies = trustedProxies
+        self.logger = logger
+    }
+
+    public func handle(_ request: HTTPRequest, peer: Peer) -> HTTPResponse {
+        let log = logger.with("client", clientAddress(request, peer: peer))
+        guard request.path.hasPrefix(pathPrefix + "/") else { return fail(404, "not found") }
+        let token = String(request.path.dropFirst(pathPrefix.count + 1))
+        guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else { return fail(404, "not found") }
+        guard request.method == "POST" else {
+            var response = fail(405, "method not allowed")
+            response.headers.add("Allow", "POST")
+            return response
+        }
+
+        // 1. Signature over the auth headers as received and the raw body bytes.
+        guard let sign = request.headers["sign"], !sign.isEmpty else { return fail(401, "signature missing") }
+        let signType: SignType
+        if let declared = request.headers["signType"], !declared.isEmpty {
+            guard let known = SignType(rawValue: declared) else { return fail(400, "unknown signType") }
+            signType = known
+        } else {
+            signType = service.settings.account.signType
+        }
+        var signed: [(name: String, value: String)] = []
+        for name in ["businessId", "nonce", "timestamp", "signType"] {
+            if let value = request.headers[name] { signed.append((name, value)) }
+        }
+        let stringToSign = StringToSign.make(headers: signed, body: request.body)
+        switch service.keys.verify(stringToSign, signature: sign, type: signType) {
+        case .valid: break
+        case .invalid:
+            log.warning("security: callback signature invalid", [("signType", signType.rawValue)])
+            return fail(401, "signature invalid")
+        case .noKey:
+            log.warning("security: callback signed with an unconfigured signType", [("signType", signType.rawValue)])
+            return fail(401, "signType \(signType.rawValue) not configured")
+        }
+        guard request.headers["businessId"] == service.settings.account.businessId else {
+            log.warning("security: callback for another businessId")
+            return fail(401, "businessId mismatch")
+        }
+
+        // 2. Fields.
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+            return fail(400, "body is not a JSON object")
+        }
+        guard let serialNo = object["serialNo"] as? String, Validation.isValidSerialNo(serialNo) else {
+            return fail(400, "serialNo missing or malformed")
+        }
+        let openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
+        guard let openIdValue = openIdNames.lazy.compactMap({ object[$0] }).first else {
+            return fail(400, "openId missing")
+        }
+        guard let openId = openIdValue as? String, Validation.isValidOpenId(openId) else {
+            return fail(400, "openId malformed")
+        }
+        let userIdNames = Set(["userId", "thirdAccount", service.settings.account.userIdField])
+        var userId: String?
+        for name in userIdNames {
+            guard let value = object[name] else { continue }
+            guard let text = value as? String else { return fail(400, "\(name) malformed") }
+            userId = text
+        }
+
+        // 3. The request it answers.
+        let requestLog = log.with("serialNo", serialNo).with("openId", openId)
+        switch service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) {
+        case .bound(let binding):
+            requestLog.with("userId", binding.userId).info("bound")
+            return success()
+        case .repeated:
+            requestLog.info("repeated callback; already bound")
+            return success()
+        case .conflict(let existing):
+            requestLog.with("userId", existing.userId).warning(
+                "security: serialNo already bound to another openId", [("boundOpenId", existing.openId)])
+            return fail(409, "serialNo already bound to another openId")
+        case .unknownSerialNo:
+            requestLog.notice("callback for an unknown serialNo")
+            return fail(404, "unknown serialNo")
+        case .tokenMismatch:
+            requestLog.warning("security: callback path token does not match the serialNo")
+            return fail(403, "token mismatch")
+        case .expired:
+            requestLog.notice("callback for an expired request")
+            return fail(410, "request expired")
+        case .userIdMismatch:
+            requestLog.warning("security: callback userId does not match the request")
+            return fail(400, "userId mismatch")
+        case .busy:
+            return fail(503, "busy")
+        case .storageFailed(let reason):
+            requestLog.error("binding not stored; the platform will retry", [("error", reason)])
+            return fail(503, "storage")
+        }
+    }
+
+    /// The peer, or the client a trusted proxy names in X-Forwarded-For (its last entry: the one the
+    /// proxy itself appended).
+    func clientAddress(_ request: HTTPRequest, peer: Peer) -> String {
+        guard let host = peer.host else { return "unix" }
+        guard trustedProxies.contains(where: { $0.contains(host) }), let forwarded = request.headers["X-Forwarded-For"],
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+            CIDR.parseAddress(last) != nil
+        else { return host }
+        return last
+    }
+
+    private func success() -> HTTPResponse {
+        plain(200, "SUCCESS")
+    }
+
+    private func fail(_ status: Int, _ reason: String) -> HTTPResponse {
+        plain(status, "FAIL \(reason)")
+    }
+}
+
+func plain(_ status: Int, _ text: String) -> HTTPResponse {
+    var headers = HTTPHeaders()
+    headers.add("Content-Type", "text/plain; charset=utf-8")
+    return HTTPResponse(status: status, headers: headers, body: Array(text.utf8))
+}
+
+/// The server's own refusals on the callback port, in the callback's `FAIL <reason>` dialect.
+public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
+    plain(status, "FAIL \(reason)")
+}

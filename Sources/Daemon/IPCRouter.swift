@@ -1,0 +1,234 @@
+import Correlation
+import Foundation
+import HTTP1
+import JSON
+import Platform
+
+/// The IPC API (SPEC "The IPC API"): pure routing from a request to a response. It never sees a socket.
+public struct IPCRouter: Sendable {
+    let service: BindingService
+    let version: String
+    let startedAt: Int64
+
+    public init(service: BindingService, version: String, startedAt: Int64) {
+        self.service = service
+        self.version = version
+        self.startedAt = startedAt
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let path = request.path
+        switch path {
+        case "/v1/auth-url":
+            guard request.method == "POST" else { return IPCError.methodNotAllowed(allow: "POST").response }
+            return issueAuthURL(request)
+        case "/v1/bindings":
+            guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
+            return findBindings(request)
+        case "/v1/health":
+            guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
+            return health()
+        default:
+            if path.hasPrefix("/v1/requests/") {
+                guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
+                return requestStatus(request, serialNo: String(path.dropFirst("/v1/requests/".count)))
+            }
+            return IPCError(status: 404, code: "not_found", message: "No such endpoint \(path); see the README for the IPC API.")
+                .response
+        }
+    }
+
+    // MARK: - Endpoints
+
+    private func issueAuthURL(_ request: HTTPRequest) -> HTTPResponse {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+            return IPCError.invalid("invalid_json", "The body must be a JSON object such as {\"userId\": \"u-42\"}.").response
+        }
+        for key in object.keys where key != "userId" && key != "serialNo" {
+            return IPCError.invalid("unknown_field", "Unknown field \"\(key)\"; send userId and, optionally, serialNo.").response
+        }
+        guard let userId = object["userId"] as? String, Validation.isValidUserId(userId) else {
+            return IPCError.invalid(
+                "invalid_user_id", "userId must be a string of 1 to 128 characters without control characters."
+            ).response
+        }
+        var serialNo: String?
+        if let raw = object["serialNo"] {
+            guard let text = raw as? String, Validation.isValidSerialNo(text) else {
+                return IPCError.invalid(
+                    "invalid_serial_no", "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'; or leave it out."
+                ).response
+            }
+            serialNo = text
+        }
+        switch service.issueAuthLink(userId: userId, serialNo: serialNo) {
+        case .success(let issued):
+            return json(
+                200,
+                .object([
+                    ("serialNo", .string(issued.request.serialNo)),
+                    ("userId", .string(issued.request.userId)),
+                    ("alipayAuthUrl", .string(issued.alipayAuthUrl)),
+                    ("callbackUrl", .string(issued.request.callbackUrl)),
+                    ("expiresAt", .string(Timestamp.rfc3339(milliseconds: issued.request.expiresAt))),
+                ]))
+        case .failure(let error):
+            return IPCError(error).response
+        }
+    }
+
+    private func findBindings(_ request: HTTPRequest) -> HTTPResponse {
+        let userId = request.queryValue("userId")
+        let openId = request.queryValue("openId")
+        switch (userId, openId) {
+        case (let userId?, nil):
+            guard let binding = service.latestBinding(userId: userId) else {
+                return IPCError(status: 404, code: "not_found", message: "No binding for userId \(userId) yet.").response
+            }
+            return json(200, bindingJSON(binding))
+        case (nil, let openId?):
+            return json(200, .object([("bindings", .array(service.bindings(openId: openId).map(bindingJSON)))]))
+        default:
+            return IPCError.invalid("invalid_query", "Give exactly one of ?userId=… or ?openId=….").response
+        }
+    }
+
+    private func requestStatus(_ request: HTTPRequest, serialNo: String) -> HTTPResponse {
+        guard Validation.isValidSerialNo(serialNo) else {
+            return IPCError.invalid("invalid_serial_no", "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.").response
+        }
+        var wait = 0.0
+        if let text = request.queryValue("wait") {
+            guard let seconds = Double(text), seconds.isFinite, (0...60).contains(seconds) else {
+                return IPCError.invalid("invalid_wait", "wait must be a number of seconds from 0 to 60.").response
+            }
+            wait = seconds
+        }
+        guard let status = service.status(serialNo: serialNo, waitSeconds: wait) else {
+            return IPCError(status: 404, code: "not_found", message: "No request with serialNo \(serialNo).").response
+        }
+        var fields: [(String, JSONValue)] = [
+            ("serialNo", .string(status.serialNo)),
+            ("userId", .string(status.userId)),
+            ("state", .string(status.state.rawValue)),
+        ]
+        if let openId = status.openId { fields.append(("openId", .string(openId))) }
+        fields.append(("createdAt", .string(Timestamp.rfc3339(milliseconds: status.createdAt))))
+        fields.append(("expiresAt", .string(Timestamp.rfc3339(milliseconds: status.expiresAt))))
+        if let boundAt = status.boundAt { fields.append(("boundAt", .string(Timestamp.rfc3339(milliseconds: boundAt)))) }
+        return json(200, .object(fields))
+    }
+
+    private func health() -> HTTPResponse {
+        let counts = service.counts
+        let storageFailure = service.store.failure
+        var fields: [(String, JSONValue)] = [
+            ("status", .string(storageFailure == nil ? "ok" : "storage_failing")),
+            ("version", .string(version)),
+            ("startedAt", .string(Timestamp.rfc3339(milliseconds: startedAt))),
+            ("pending", .integer(Int64(counts.pending))),
+            ("bindings", .integer(Int64(counts.bindings))),
+            ("storage", .string(storageFailure.map { "failing: \($0)" } ?? "ok")),
+            ("storageDirectory", .string(service.store.directory)),
+            ("signType", .string(service.settings.account.signType.rawValue)),
+        ]
+        if let error = counts.lastPlatformError { fields.append(("lastPlatformError", .string(error))) }
+        return json(storageFailure == nil ? 200 : 503, .object(fields))
+    }
+
+    private func bindingJSON(_ binding: Binding) -> JSONValue {
+        .object([
+            ("userId", .string(binding.userId)),
+            ("openId", .string(binding.openId)),
+            ("serialNo", .string(binding.serialNo)),
+            ("boundAt", .string(Timestamp.rfc3339(milliseconds: binding.boundAt))),
+        ])
+    }
+}
+
+func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
+    var headers = HTTPHeaders()
+    headers.add("Content-Type", "application/json")
+    return HTTPResponse(status: status, headers: headers, body: value.encoded())
+}
+
+/// `{"error": {"code": "snake_case", "message": "…"}}` with the status SPEC gives each case.
+struct IPCError: Error {
+    let status: Int
+    let code: String
+    let message: String
+    var extra: [(String, JSONValue)] = []
+    var allow: String?
+
+    init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    static func invalid(_ code: String, _ message: String) -> IPCError {
+        IPCError(status: 400, code: code, message: message)
+    }
+
+    static func methodNotAllowed(allow: String) -> IPCError {
+        var error = IPCError(status: 405, code: "method_not_allowed", message: "Use \(allow) for this endpoint.")
+        error.allow = allow
+        return error
+    }
+
+    init(_ error: BindingService.IssueError) {
+        switch error {
+        case .serialNoInUse:
+            self.init(status: 409, code: "serial_no_in_use", message: "This serialNo was already used; send a new one or leave it out.")
+        case .tooManyPending:
+            self.init(
+                status: 429, code: "too_many_pending",
+                message: "Too many requests are waiting for their callback (requests.maxPending); retry later.")
+        case .shuttingDown:
+            self.init(status: 503, code: "shutting_down", message: "openidd is shutting down; retry in a moment.")
+        case .storage(let reason):
+            self.init(
+                status: 503, code: "storage_failed",
+                message: "The request could not be stored durably (\(reason)); no link was issued. Check the disk and retry.")
+        case .platform(let platformError):
+            switch platformError {
+            case .timeout(let seconds):
+                self.init(
+                    status: 504, code: "platform_timeout",
+                    message: "The platform did not answer within \(seconds) s (platform.timeoutSeconds); retry later.")
+            case .refused(let platformStatus, let platformMessage, let httpStatus):
+                self.init(
+                    status: 502, code: "platform_error",
+                    message: "The platform refused the request (HTTP \(httpStatus)): \(platformMessage ?? "no message").")
+                extra = [
+                    ("platformStatus", platformStatus.map { .integer(Int64($0)) } ?? .null),
+                    ("platformMessage", platformMessage.map { .string($0) } ?? .null),
+                ]
+            case .unreachable(let reason):
+                self.init(status: 502, code: "platform_unreachable", message: "The platform could not be reached: \(reason).")
+            case .signing(let reason):
+                self.init(status: 502, code: "signing_failed", message: "The request could not be signed: \(reason). Check the key configuration.")
+            }
+        }
+    }
+
+    var response: HTTPResponse {
+        var body: [(String, JSONValue)] = [("code", .string(code)), ("message", .string(message))]
+        body += extra
+        var response = json(status, .object([("error", .object(body))]))
+        if let allow { response.headers.add("Allow", allow) }
+        return response
+    }
+}
+
+/// The server's own refusals on the IPC socket, as JSON errors.
+public func renderIPCError(status: Int, reason: String) -> HTTPResponse {
+    let code: String
+    switch status {
+    case 413: code = "body_too_large"
+    case 408: code = "request_timeout"
+    case 503: code = "unavailable"
+    default: code = "bad_request"
+    }
+    return IPCError(status: status, code: code, message: reason.prefix(1).uppercased() + reason.dropFirst() + ".").response
+}

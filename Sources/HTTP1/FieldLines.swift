@@ -1,0 +1,68 @@
+/// Field lines (RFC 9112 §5) and the framing fields read from them (§6).
+enum FieldLines {
+    /// Parses `lines` of `head` as `field-name ":" OWS field-value OWS`, refusing what lets two parsers
+    /// disagree about a message: obs-fold, whitespace before the colon, names that are not tokens,
+    /// control characters in values (RFC 9112 §5.1, §5.2; RFC 9110 §5.5).
+    static func parse(
+        _ head: UnsafeBufferPointer<UInt8>, lines: some Sequence<Range<Int>>
+    ) throws(HTTPParseError) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for line in lines {
+            let bytes = UnsafeBufferPointer(rebasing: head[line])
+            if ASCII.isWhitespace(bytes[0]) {
+                throw .badRequest("header line starts with whitespace (obs-fold is not accepted)")
+            }
+            guard let colon = bytes.firstIndex(of: ASCII.colon) else {
+                throw .badRequest("header line without a colon")
+            }
+            let name = bytes[..<colon]
+            if let last = name.last, ASCII.isWhitespace(last) {
+                throw .badRequest("whitespace between a header name and its colon")
+            }
+            guard ASCII.isToken(name) else {
+                throw .badRequest("header name is not a token")
+            }
+            var valueStart = colon + 1
+            var valueEnd = bytes.count
+            while valueStart < valueEnd, ASCII.isWhitespace(bytes[valueStart]) { valueStart += 1 }
+            while valueEnd > valueStart, ASCII.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+            let value = bytes[valueStart..<valueEnd]
+            let nameText = String(decoding: name, as: UTF8.self)
+            guard value.allSatisfy(ASCII.isFieldContent) else {
+                throw .badRequest("control character in the value of header \(nameText)")
+            }
+            // obs-text is legal but opaque; as text it must be UTF-8, never silently replaced.
+            guard let valueText = String(validating: value, as: UTF8.self) else {
+                throw .badRequest("value of header \(nameText) is not UTF-8")
+            }
+            headers.add(nameText, valueText)
+        }
+        return headers
+    }
+
+    /// The message's Content-Length, or nil when absent. One field of digits only: a list, even of equal
+    /// values, a sign or a value that does not fit is refused rather than guessed at (RFC 9112 §6.3).
+    static func contentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
+        let values = headers.values("Content-Length")
+        guard let value = values.first else { return nil }
+        guard values.count == 1 else { throw .badRequest("more than one Content-Length header") }
+        guard !value.isEmpty, value.utf8.allSatisfy(ASCII.isDigit) else {
+            throw .badRequest("Content-Length is not a decimal number")
+        }
+        var length = 0
+        for digit in value.utf8 {
+            let (shifted, overflow1) = length.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = shifted.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { throw .badRequest("Content-Length is too large") }
+            length = sum
+        }
+        return length
+    }
+
+    /// The transfer codings of every Transfer-Encoding field, in order (RFC 9112 §6.1).
+    static func transferCodings(_ headers: HTTPHeaders) -> [Substring]? {
+        let values = headers.values("Transfer-Encoding")
+        guard !values.isEmpty else { return nil }
+        return values.flatMap(ASCII.listElements)
+    }
+}

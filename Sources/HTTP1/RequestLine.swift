@@ -1,0 +1,64 @@
+/// `request-line = method SP request-target SP HTTP-version` (RFC 9112 §3), read strictly: single
+/// spaces, visible ASCII only, a target in origin-form (or absolute-form, or "*" for OPTIONS).
+struct RequestLine {
+    var method: String
+    var target: String
+    var versionMinor: Int
+
+    init(parsing line: UnsafeBufferPointer<UInt8>, maxTargetLength: Int) throws(HTTPParseError) {
+        guard line.allSatisfy({ $0 >= ASCII.space && $0 < 0x7F }) else {
+            throw .badRequest("request line contains a control character or non-ASCII byte")
+        }
+        guard let firstSpace = line.firstIndex(of: ASCII.space),
+            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space)
+        else {
+            throw .badRequest("request line is not \"method target version\"")
+        }
+        let method = line[..<firstSpace]
+        let target = line[(firstSpace + 1)..<secondSpace]
+        let version = line[(secondSpace + 1)...]
+        guard ASCII.isToken(method) else { throw .badRequest("method is not a token") }
+        guard target.count <= maxTargetLength else {
+            throw HTTPParseError(status: 414, reason: "request target longer than \(maxTargetLength) bytes")
+        }
+        versionMinor = try Self.versionMinor(version)
+        self.method = String(decoding: method, as: UTF8.self)
+        self.target = String(decoding: target, as: UTF8.self)
+        try checkTargetForm()
+    }
+
+    /// "HTTP/1.0" or "HTTP/1.1"; another well-formed version is a 505, anything else a 400.
+    /// HTTP-name is case-sensitive (RFC 9112 §2.3).
+    static func versionMinor(_ version: Slice<UnsafeBufferPointer<UInt8>>) throws(HTTPParseError) -> Int {
+        guard version.count == 8, version.starts(with: "HTTP/".utf8),
+            case let digits = Array(version.suffix(3)), ASCII.isDigit(digits[0]),
+            digits[1] == UInt8(ascii: "."), ASCII.isDigit(digits[2])
+        else {
+            throw .badRequest("malformed HTTP version")
+        }
+        guard digits[0] == UInt8(ascii: "1"), digits[2] <= UInt8(ascii: "1") else {
+            throw HTTPParseError(status: 505, reason: "only HTTP/1.0 and HTTP/1.1 are supported")
+        }
+        return Int(digits[2] - UInt8(ascii: "0"))
+    }
+
+    private func checkTargetForm() throws(HTTPParseError) {
+        // A fragment is never sent (RFC 9112 §3.2); "#" in a target is garbage or an attack.
+        guard !target.utf8.contains(UInt8(ascii: "#")) else {
+            throw .badRequest("request target contains \"#\"")
+        }
+        if target.utf8.first == UInt8(ascii: "/") { return }
+        if target == "*" {
+            guard method == "OPTIONS" else { throw .badRequest("\"*\" is a target for OPTIONS only") }
+            return
+        }
+        for scheme in ["http://", "https://"] where target.utf8.count > scheme.utf8.count {
+            if target.prefix(scheme.count).equalsIgnoringASCIICase(scheme) {
+                let authority = target.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" }
+                guard !authority.isEmpty else { throw .badRequest("absolute request target without a host") }
+                return
+            }
+        }
+        throw .badRequest("request target must start with \"/\"")
+    }
+}

@@ -1,0 +1,166 @@
+/// Turns the bytes of a connection into requests (RFC 9112), strictly: this parser faces the internet,
+/// so whatever another parser might read differently is refused. Request bodies must be framed by
+/// Content-Length; chunked request bodies are answered 501.
+public struct RequestParser: Sendable {
+    public struct Limits: Sendable {
+        /// Request line plus header fields, CRLFs included; over → 431.
+        public var maxHeaderBytes: Int = 16 * 1024
+        /// Header fields; over → 431.
+        public var maxHeaderCount: Int = 100
+        /// The request-target; over → 414.
+        public var maxTargetLength: Int = 8 * 1024
+        /// A Content-Length over this is refused with 413 before any of the body is read.
+        public var maxBodyBytes: Int = 64 * 1024
+
+        public init() {}
+    }
+
+    private enum State {
+        case head
+        case body(HTTPRequest, length: Int)
+        case failed(HTTPParseError)
+    }
+
+    private let limits: Limits
+    private var buffer: [UInt8] = []
+    /// Bytes of `buffer` already returned as requests; dropped lazily, in `append`.
+    private var consumed = 0
+    private var scanner: HeadScanner
+    private var state = State.head
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+        scanner = Self.headScanner(limits)
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        discardConsumedBytes()
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        discardConsumedBytes()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Whether a request has started: bytes are buffered or a body is awaited (for header and body
+    /// deadlines).
+    public var hasBufferedBytes: Bool {
+        if case .body = state { return true }
+        return buffer.count > consumed
+    }
+
+    /// The next complete request, or nil if more bytes are needed. Bytes after it stay buffered for the
+    /// next call (pipelining). After an error the parser only repeats it: the connection must answer
+    /// with the error's status and close.
+    public mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+        if case .failed(let error) = state { throw error }
+        do {
+            return try advance()
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    private mutating func advance() throws(HTTPParseError) -> HTTPRequest? {
+        if case .head = state {
+            guard let (request, length) = try readHead() else { return nil }
+            guard length > 0 else { return request }
+            state = .body(request, length: length)
+        }
+        guard case .body(var request, let length) = state, buffer.count - consumed >= length else { return nil }
+        request.body = Array(buffer[consumed..<(consumed + length)])
+        consumed += length
+        state = .head
+        return request
+    }
+
+    private mutating func readHead() throws(HTTPParseError) -> (HTTPRequest, bodyLength: Int)? {
+        let head: (HTTPRequest, bodyLength: Int)? = try buffer.withUnsafeBufferPointer {
+            bytes throws(HTTPParseError) in
+            let unread = UnsafeBufferPointer(rebasing: bytes[consumed...])
+            guard try scanner.scan(unread) else { return nil }
+            return try Self.request(from: UnsafeBufferPointer(rebasing: unread[..<scanner.position]),
+                lines: scanner.lines, limits: limits)
+        }
+        guard let head else { return nil }
+        consumed += scanner.position
+        scanner = Self.headScanner(limits)
+        return head
+    }
+
+    private static func request(
+        from head: UnsafeBufferPointer<UInt8>, lines: [Range<Int>], limits: Limits
+    ) throws(HTTPParseError) -> (HTTPRequest, bodyLength: Int) {
+        let line = try RequestLine(
+            parsing: UnsafeBufferPointer(rebasing: head[lines[0]]), maxTargetLength: limits.maxTargetLength)
+        let headers = try FieldLines.parse(head, lines: lines.dropFirst())
+        try checkHost(headers, versionMinor: line.versionMinor)
+        let bodyLength = try bodyLength(headers, limits: limits)
+        let (path, query) = HTTPRequest.components(of: line.target)
+        let request = HTTPRequest(
+            method: line.method, target: line.target, path: String(path),
+            query: try query.map(QueryDecoding.decode) ?? [], versionMinor: line.versionMinor,
+            headers: headers, body: [])
+        return (request, bodyLength)
+    }
+
+    /// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host, for more than one Host, or for a Host
+    /// that is not `uri-host [":" port]`.
+    private static func checkHost(_ headers: HTTPHeaders, versionMinor: Int) throws(HTTPParseError) {
+        let hosts = headers.values("Host")
+        guard hosts.count <= 1 else { throw .badRequest("more than one Host header") }
+        guard let host = hosts.first else {
+            if versionMinor >= 1 { throw .badRequest("HTTP/1.1 request without a Host header") }
+            return
+        }
+        guard host.utf8.allSatisfy(isHostChar) else { throw .badRequest("Host header is not a host") }
+    }
+
+    /// unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2, §3.2.3).
+    private static func isHostChar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"):
+            true
+        default:
+            "-._~%!$&'()*+,;=:[]".utf8.contains(byte)
+        }
+    }
+
+    /// RFC 9112 §6.3. Transfer-Encoding with Content-Length is the classic smuggling vector: refused.
+    /// Transfer-Encoding alone is 501, whatever the codings, so no request body is ever chunked.
+    private static func bodyLength(_ headers: HTTPHeaders, limits: Limits) throws(HTTPParseError) -> Int {
+        let contentLength = try FieldLines.contentLength(headers)
+        if headers["Transfer-Encoding"] != nil {
+            if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
+            throw HTTPParseError(status: 501, reason: "Transfer-Encoding in requests is not supported")
+        }
+        guard let contentLength else { return 0 }
+        if contentLength > limits.maxBodyBytes {
+            throw HTTPParseError(status: 413, reason: "body longer than \(limits.maxBodyBytes) bytes")
+        }
+        return contentLength
+    }
+
+    private static func headScanner(_ limits: Limits) -> HeadScanner {
+        HeadScanner(
+            kind: .message,
+            limits: .init(
+                maxBytes: limits.maxHeaderBytes, maxFieldLines: limits.maxHeaderCount,
+                maxTargetLength: limits.maxTargetLength))
+    }
+
+    /// Drops returned requests' bytes once they are at least half the buffer, so pipelined input is
+    /// copied a bounded number of times.
+    private mutating func discardConsumedBytes() {
+        if consumed == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            consumed = 0
+        } else if consumed >= 4096 && consumed * 2 >= buffer.count {
+            buffer.removeSubrange(..<consumed)
+            consumed = 0
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import HTTP1
+import Logging
+import POSIX
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Who is on the other end of a connection, as far as the socket knows.
+public struct Peer: Sendable {
+    /// The TCP peer's address; nil on a Unix socket.
+    public let host: String?
+}
+
+/// Answers one request. Runs on the connection's own thread and may block (platform call, fsync,
+/// long-poll): other connections are unaffected.
+public typealias RequestHandler = @Sendable (HTTPRequest, Peer) -> HTTPResponse
+
+/// Renders the server's own refusals (malformed request, too large, timeout) in the listener's dialect:
+/// JSON errors on the IPC socket, `FAIL <reason>` on the callback port.
+public typealias ErrorRenderer = @Sendable (_ status: Int, _ reason: String) -> HTTPResponse
+
+/// Serves HTTP/1.1 on one listening socket: an accept thread, and a thread per connection.
+///
+/// Lifecycle: `start()`, then `shutdown(graceSeconds:)` stops accepting, lets requests in flight
+/// finish (idle keep-alive connections close at once), and returns when all are done or time is up.
+public final class HTTPServer: @unchecked Sendable {
+    public struct Limits: Sendable {
+        public var parser = RequestParser.Limits()
+        public var maxConnections = 1024
+        /// A started request (headers and body) must arrive within this time.
+        public var requestTimeoutSeconds = 10.0
+        /// A keep-alive connection with no request in progress is closed after this time.
+        public var idleTimeoutSeconds = 60.0
+        /// A response the peer does not read within this time ends the connection.
+        public var writeTimeoutSeconds = 10.0
+        public init() {}
+    }
+
+    public let name: String
+    public let listener: FileDescriptor
+    private let limits: Limits
+    private let logger: Logger
+    private let handler: RequestHandler
+    private let renderError: ErrorRenderer
+    private let wake: WakePipe
+    private let state = Condition()
+    // Guarded by `state`.
+    private var openConnections = 0
+    private var stopping = false
+    private var acceptLoopDone = false
+
+    public init(
+        name: String, listener: FileDescriptor, limits: Limits = Limits(), logger: Logger,
+        renderError: @escaping ErrorRenderer, handler: @escaping RequestHandler
+    ) throws {
+        self.name = name
+        self.listener = listener
+        self.limits = limits
+        self.logger = logger.with("listener", name)
+        self.handler = handler
+        self.renderError = renderError
+        self.wake = try WakePipe()
+        try listener.setNonBlocking()
+    }
+
+    public var connectionCount: Int { state.withLock { openConnections } }
+
+    public func start() {
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "accept-\(name)"
+        thread.start()
+    }
+
+    /// Stops accepting and waits up to `graceSeconds` for connections to finish. Returns true if all did.
+    @discardableResult
+    public func shutdown(graceSeconds: Double) -> Bool {
+        state.withLock { stopping = true }
+        wake.signal()
+        let deadline = MonotonicClock.deadline(afterSeconds: graceSeconds)
+        return state.withLock {
+            while openConnections > 0 || !acceptLoopDone {
+                if !state.wait(untilNanos: deadline) && MonotonicClock.nowNanos() >= deadline { return false }
+            }
+            return true
+        }
+    }
+
+    private var isStopping: Bool { state.withLock { stopping } }
+
+    // MARK: - Accepting
+
+    private func acceptLoop() {
+        defer {
+            state.withLock {
+                acceptLoopDone = true
+                state.broadcast()
+            }
+        }
+        while !isStopping {
+            do {
+                guard let ready = try Poll.waitAny([listener, wake.readEnd], for: .readable, deadlineNanos: .max),
+                    ready == 0
+                else { continue }
+                guard let connection = try Socket.accept(listener) else { continue }
+                admit(connection)
+            } catch let error as SystemCallError {
+                // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued; back off instead of spinning.
+                logger.error("accept failed; retrying shortly", [("error", error.description)])
+                usleep(100_000)
+            } catch {
+                usleep(100_000)
+            }
+        }
+    }
+
+    private func admit(_ connection: FileDescriptor) {
+        let admitted = state.withLock {
+            guard openConnections < limits.maxConnections else { return false }
+            openConnections += 1
+            return true
+        }
+        guard admitted else {
+            // Over the cap: say so and close, so the client neither hangs nor retries blindly.
+            var response = renderError(503, "too many connections")
+            response.headers.set("Retry-After", "1")
+            let bytes = response.serialized(keepAlive: false)
+            _ = bytes.withUnsafeBytes { Glibc.send(connection.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            connection.close()
+            logger.warning("connection refused: limit reached", [("limit", String(limits.maxConnections))])
+            return
+        }
+        let thread = Thread { [self] in
+            serve(connection)
+            connection.close()
+            state.withLock {
+                openConnections -= 1
+                state.broadcast()
+            }
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+    }
+
+    // MARK: - One connection
+
+    private func serve(_ fd: FileDescriptor) {
+        var timeout = timeval(tv_sec: Int(limits.writeTimeoutSeconds), tv_usec: 0)
+        setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let peer = Peer(host: Socket.peerHost(fd))
+        var parser = RequestParser(limits: limits.parser)
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var requestDeadline: UInt64 = 0
+        var ignoreWake = false
+
+        while true {
+            let request: HTTPRequest?
+            do {
+                request = try parser.next()
+            } catch {
+                _ = send(renderError(error.status, error.reason), keepAlive: false, on: fd)
+                return
+            }
+            if let request {
+                requestDeadline = 0
+                let stoppingNow = isStopping
+                let response = handler(request, peer)
+                let keepAlive = request.keepAlive && !stoppingNow && !isStopping
+                guard send(response, keepAlive: keepAlive, on: fd), keepAlive else { return }
+                continue
+            }
+
+            // More bytes needed.
+            let midRequest = parser.hasBufferedBytes
+            if !midRequest && isStopping { return }
+            if midRequest && requestDeadline == 0 {
+                requestDeadline = MonotonicClock.deadline(afterSeconds: limits.requestTimeoutSeconds)
+            }
+            let deadline = midRequest ? requestDeadline : MonotonicClock.deadline(afterSeconds: limits.idleTimeoutSeconds)
+            let watched = ignoreWake ? [fd] : [fd, wake.readEnd]
+            let ready: Int?
+            do {
+                ready = try Poll.waitAny(watched, for: .readable, deadlineNanos: deadline)
+            } catch {
+                return
+            }
+            guard let ready else {
+                if midRequest { _ = send(renderError(408, "request not received in time"), keepAlive: false, on: fd) }
+                return
+            }
+            if ready == 1 {
+                // Shutting down: idle connections close now; a request in progress may finish.
+                if !midRequest { return }
+                ignoreWake = true
+                continue
+            }
+            let count = buffer.withUnsafeMutableBytes { Glibc.recv(fd.rawValue, $0.baseAddress, $0.count, 0) }
+            if count <= 0 {
+                if count < 0 && errno == EINTR { continue }
+                return
+            }
+            if !midRequest {
+                requestDeadline = MonotonicClock.deadline(afterSeconds: limits.requestTimeoutSeconds)
+            }
+            buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+    }
+
+    private func send(_ response: HTTPResponse, keepAlive: Bool, on fd: FileDescriptor) -> Bool {
+        let bytes = response.serialized(keepAlive: keepAlive)
+        do {
+            try bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    offset += try Socket.send(fd, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import POSIX
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An append-only file of lines whose `append` returns only once the line is on disk.
+///
+/// Group commit: callers queue their bytes; whichever caller finds no sync running becomes the leader,
+/// writes everything queued with one `pwrite` and one `fdatasync`, and wakes the others. Under load one
+/// sync covers many lines; alone, a caller pays one write and one sync.
+///
+/// A failed write or sync fails every caller in that batch and cuts the file back to its last durable
+/// length, so nothing half-written stays behind a later line; the next append retries the disk.
+public final class AppendLog: @unchecked Sendable {
+    public let path: String
+    private let fd: FileDescriptor
+    private let condition = Condition()
+
+    // Guarded by `condition`.
+    private var queued: [UInt8] = []
+    private var queuedBatch: UInt64 = 1
+    private var finishedThrough: UInt64 = 0
+    private var failures: [UInt64: SystemCallError] = [:]
+    private var waitersPerBatch: [UInt64: Int] = [:]
+    private var flushing = false
+    private var durableLength: Int
+    private var needsRepair = false
+    private var lastError: SystemCallError?
+    private var syncs: UInt64 = 0
+
+    /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
+    public init(path: String, durableLength: Int) throws {
+        self.path = path
+        let existed = FileSystem.exists(path)
+        fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: 0o600)
+        self.durableLength = durableLength
+        if !existed {
+            // A new directory entry is durable only once the directory itself is synced.
+            try FileSystem.syncDirectory(FileSystem.directoryName(of: path))
+        }
+    }
+
+    deinit { fd.close() }
+
+    /// The last storage error, until a later append succeeds.
+    public var failure: SystemCallError? { condition.withLock { lastError } }
+
+    public var syncCount: UInt64 { condition.withLock { syncs } }
+
+    /// Appends `bytes` (whole lines) and returns once they are durable; throws the write or sync error.
+    public func append(_ bytes: [UInt8]) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        let batch = queuedBatch
+        queued.append(contentsOf: bytes)
+        waitersPerBatch[batch, default: 0] += 1
+        while finishedThrough < batch {
+            if flushing {
+                condition.wait()
+            } else {
+                flushQueued()
+            }
+        }
+        waitersPerBatch[batch]! -= 1
+        let failure = failures[batch]
+        if waitersPerBatch[batch] == 0 {
+            waitersPerBatch[batch] = nil
+            failures[batch] = nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Called with the lock held; releases it around the I/O.
+    private func flushQueued() {
+        flushing = true
+        let batch = queuedBatch
+        let bytes = queued
+        queued = []
+        queuedBatch += 1
+        let offset = durableLength
+        let repair = needsRepair
+        condition.unlock()
+
+        var result: SystemCallError?
+        do {
+            if repair { try fd.truncate(to: offset, subject: path) }
+            try writeAll(bytes, at: offset)
+            try fd.dataSync(subject: path)
+        } catch let error as SystemCallError {
+            result = error
+            // Cut back what may have reached the file, so the next batch starts on a line boundary.
+            try? fd.truncate(to: offset, subject: path)
+        } catch {
+            result = SystemCallError(call: "write", errno: EIO, subject: path)
+        }
+
+        condition.lock()
+        syncs += 1
+        if let result {
+            failures[batch] = result
+            lastError = result
+            needsRepair = true
+        } else {
+            durableLength = offset + bytes.count
+            lastError = nil
+            needsRepair = false
+        }
+        finishedThrough = batch
+        flushing = false
+        condition.broadcast()
+    }
+
+    private func writeAll(_ bytes: [UInt8], at offset: Int) throws {
+        var written = 0
+        while written < bytes.count {
+            let count = try bytes.withUnsafeBytes { buffer in
+                try retryingEINTR("pwrite", subject: path) {
+                    pwrite(fd.rawValue, buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
+                }
+            }
+            written += count
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Correlation
+import JSON
+import POSIX
+
+/// The storage directory: `bindings.jsonl` (the ledger, SPEC's format) and `pending.jsonl` (the journal
+/// of issued requests). Opening it replays both into a `Registry`.
+public final class Store: Sendable {
+    public static let ledgerName = "bindings.jsonl"
+    public static let journalName = "pending.jsonl"
+
+    public let directory: String
+    public let ledger: AppendLog
+    public let journal: AppendLog
+
+    public struct Replayed: Sendable {
+        public let registry: Registry
+        /// Torn last lines that were cut off and saved aside, for the log.
+        public let tornTails: [String]
+    }
+
+    private init(directory: String, ledger: AppendLog, journal: AppendLog) {
+        self.directory = directory
+        self.ledger = ledger
+        self.journal = journal
+    }
+
+    public static func open(directory: String, now: Int64) throws -> (Store, Replayed) {
+        try FileSystem.makeDirectory(directory)
+        var registry = Registry()
+        var torn: [String] = []
+        let journalPath = directory + "/" + journalName
+        let ledgerPath = directory + "/" + ledgerName
+
+        let journalResult = try LineFile.replay(path: journalPath, savingTornTailAt: journalPath + ".torn-\(now)") {
+            line, _ in
+            switch try JournalLine.decode(FlatJSON.decode(line)) {
+            case .pending(let request): registry.restore(pending: request)
+            case .failed(let serialNo): registry.restore(failedSerialNo: serialNo)
+            }
+        }
+        let ledgerResult = try LineFile.replay(path: ledgerPath, savingTornTailAt: ledgerPath + ".torn-\(now)") {
+            line, _ in
+            registry.restore(binding: try LedgerLine.decodeBinding(FlatJSON.decode(line)))
+        }
+        torn += [journalResult.tornTailSavedAt, ledgerResult.tornTailSavedAt].compactMap { $0 }
+        registry.expire(now: now)
+
+        let store = Store(
+            directory: directory,
+            ledger: try AppendLog(path: ledgerPath, durableLength: ledgerResult.durableLength),
+            journal: try AppendLog(path: journalPath, durableLength: journalResult.durableLength))
+        return (store, Replayed(registry: registry, tornTails: torn))
+    }
+
+    /// Appends the binding's ledger line; returns once it is fsynced.
+    public func append(_ binding: Binding) throws {
+        try ledger.append(LedgerLine.encode(binding))
+    }
+
+    public func append(_ entry: JournalLine.Entry) throws {
+        try journal.append(JournalLine.encode(entry))
+    }
+
+    /// The first storage failure still standing, for health reports.
+    public var failure: SystemCallError? { ledger.failure ?? journal.failure }
+}

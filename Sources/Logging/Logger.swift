@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Synchronization
+
+/// syslog(3) priorities; journald reads them from the `<N>` prefix of each stderr line (sd-daemon(3)).
+public enum LogLevel: Int32, Sendable, Comparable, CaseIterable {
+    case emergency = 0, alert, critical, error, warning, notice, info, debug
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init?(name: String) {
+        switch name {
+        case "error": self = .error
+        case "warning": self = .warning
+        case "notice": self = .notice
+        case "info": self = .info
+        case "debug": self = .debug
+        default: return nil
+        }
+    }
+}
+
+/// Where finished lines go. The daemon writes to stderr; tests capture lines in memory.
+public protocol LogSink: Sendable {
+    func write(_ line: String)
+}
+
+/// One `write(2)` per line, so lines from concurrent threads never interleave.
+public struct StandardErrorSink: LogSink {
+    public init() {}
+    public func write(_ line: String) {
+        var bytes = Array(line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Keeps lines in memory, for tests that assert what was (and was not) logged.
+public final class MemorySink: LogSink {
+    private let storage = Mutex<[String]>([])
+    public init() {}
+    public func write(_ line: String) { storage.withLock { $0.append(line) } }
+    public var lines: [String] { storage.withLock { $0 } }
+}
+
+/// A logger is a value: a sink, a threshold, and fields every line carries (such as a request id).
+/// Messages are autoclosures, so a suppressed debug line costs nothing to build.
+public struct Logger: Sendable {
+    public var level: LogLevel
+    private let sink: any LogSink
+    private var context: [(String, String)]
+
+    public init(level: LogLevel = .info, sink: any LogSink = StandardErrorSink()) {
+        self.level = level
+        self.sink = sink
+        self.context = []
+    }
+
+    /// A logger whose lines also carry `key=value`.
+    public func with(_ key: String, _ value: String) -> Logger {
+        var copy = self
+        copy.context.append((key, value))
+        return copy
+    }
+
+    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        guard level <= self.level else { return }
+        var line = "<\(level.rawValue)>" + message()
+        for (key, value) in context + fields {
+            line += " \(key)=\(Logger.quoted(value))"
+        }
+        sink.write(line)
+    }
+
+    public func error(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        log(.error, message(), fields)
+    }
+    public func warning(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        log(.warning, message(), fields)
+    }
+    public func notice(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        log(.notice, message(), fields)
+    }
+    public func info(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        log(.info, message(), fields)
+    }
+    public func debug(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        log(.debug, message(), fields)
+    }
+
+    /// Values are quoted when they hold spaces, quotes or control characters, so a hostile value
+    /// (a userId with a newline, say) can never forge a second log line.
+    static func quoted(_ value: String) -> String {
+        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0.value != 0x7F }
+        if plain { return value }
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,93 @@
+import Crypto
+
+/// The platform's two signature methods (签名方式). The header value is the raw value.
+public enum SignType: String, Sendable, CaseIterable {
+    case sha256RSA = "SHA256-RSA"
+    case md5 = "MD5"
+}
+
+/// The string to sign (签名生成): the header part then the body part, nothing between them.
+///
+/// Header part: `businessId`, `nonce`, `signType` (only when sent) and `timestamp` — never `sign`,
+/// never an empty value — as `key=value`, sorted by name, joined with `&`. Body part: the exact body
+/// bytes as sent or received, never a re-encoding.
+public enum StringToSign {
+    public static let signedHeaderNames: Set<String> = ["businessId", "nonce", "signType", "timestamp"]
+
+    public static func make(headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
+        let signed = headers.filter { signedHeaderNames.contains($0.name) && !$0.value.isEmpty }
+            .sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+        var out = Array(signed.map { "\($0.name)=\($0.value)" }.joined(separator: "&").utf8)
+        out.append(contentsOf: body)
+        return out
+    }
+}
+
+/// The keys a merchant holds: its RSA private key (to sign requests), the platform's RSA public key
+/// (to verify callbacks), and/or the shared MD5 key. Which are needed depends on `signType`.
+public struct SigningKeys: Sendable {
+    public var merchantPrivateKey: RSAPrivateKey?
+    public var platformPublicKey: RSAPublicKey?
+    public var md5Key: [UInt8]?
+
+    public init(merchantPrivateKey: RSAPrivateKey? = nil, platformPublicKey: RSAPublicKey? = nil, md5Key: [UInt8]? = nil) {
+        self.merchantPrivateKey = merchantPrivateKey
+        self.platformPublicKey = platformPublicKey
+        self.md5Key = md5Key
+    }
+
+    public struct MissingKey: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `sign`: Base64 of SHA256withRSA, or uppercase hex MD5 of `stringToSign + key`.
+    public func sign(_ stringToSign: [UInt8], type: SignType) throws -> String {
+        switch type {
+        case .sha256RSA:
+            guard let key = merchantPrivateKey else {
+                throw MissingKey(description: "no merchant private key is configured for SHA256-RSA")
+            }
+            return Base64.encode(try key.signSHA256(stringToSign))
+        case .md5:
+            guard let key = md5Key else { throw MissingKey(description: "no MD5 key is configured") }
+            return Hex.upper(Digest.md5(stringToSign + key))
+        }
+    }
+
+    /// The auth headers with their exact names — `businessId`, `nonce`, `timestamp`, `signType`, then
+    /// `sign` computed over them and the body bytes. The platform signs its callbacks the same way.
+    public func authHeaders(businessId: String, nonce: String, timestamp: Int64, signType: SignType, body: [UInt8])
+        throws -> [(name: String, value: String)]
+    {
+        var headers: [(name: String, value: String)] = [
+            ("businessId", businessId),
+            ("nonce", nonce),
+            ("timestamp", String(timestamp)),
+            ("signType", signType.rawValue),
+        ]
+        headers.append(("sign", try sign(StringToSign.make(headers: headers, body: body), type: signType)))
+        return headers
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case valid
+        case invalid
+        /// The callback used a sign type whose key this merchant has not configured.
+        case noKey
+    }
+
+    /// Checks a signature the platform sent. The comparison is constant-time and the expected value
+    /// never leaves this function.
+    public func verify(_ stringToSign: [UInt8], signature: String, type: SignType) -> Verdict {
+        switch type {
+        case .sha256RSA:
+            guard let key = platformPublicKey else { return .noKey }
+            guard let raw = Base64.decode(signature), !raw.isEmpty else { return .invalid }
+            return key.verifySHA256(stringToSign, signature: raw) ? .valid : .invalid
+        case .md5:
+            guard let key = md5Key else { return .noKey }
+            let expected = Array(Hex.upper(Digest.md5(stringToSign + key)).utf8)
+            return constantTimeEquals(expected, Array(signature.uppercased().utf8)) ? .valid : .invalid
+        }
+    }
+}

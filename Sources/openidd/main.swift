@@ -1,0 +1,94 @@
+import Config
+import Daemon
+import Foundation
+import Logging
+import POSIX
+import Sandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+let usage = """
+    Usage: openidd [--config PATH]     run the daemon (default config \(Configuration.defaultPath))
+           openidd --check-config [--config PATH]
+                                       validate the configuration and key files, then exit 0 (or 1)
+           openidd --sandbox           run the whole flow on loopback against a built-in sandbox platform
+           openidd --version | --help
+
+    """
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("openidd: \(message)\n".utf8))
+    exit(code)
+}
+
+var configPath = Configuration.defaultPath
+var checkOnly = false
+var sandbox = false
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--config":
+        guard let value = arguments.popFirst() else { fail("--config needs a path\n\n\(usage)", code: 2) }
+        configPath = value
+    case "--check-config": checkOnly = true
+    case "--sandbox": sandbox = true
+    case "--version":
+        print("openidd \(Daemon.version)")
+        exit(0)
+    case "--help", "-h":
+        print(usage, terminator: "")
+        exit(0)
+    default:
+        fail("unknown argument \(argument)\n\n\(usage)", code: 2)
+    }
+}
+
+let logger = Logger(level: .info)
+
+if checkOnly {
+    do {
+        let configuration = try Configuration.load(path: configPath)
+        _ = try configuration.loadKeys()
+        print("\(configPath): OK (signType \(configuration.platform.signType.rawValue), callback \(configuration.callback.publicUrl))")
+        exit(0)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+// Signals are blocked in every thread (threads inherit the mask) and taken synchronously below.
+Signals.ignoreBrokenPipe()
+Signals.block([SIGTERM, SIGINT, SIGHUP])
+
+let daemon: Daemon
+var sandboxPlatform: SandboxPlatform?
+do {
+    if sandbox {
+        let setup = try SandboxSetup.prepare(logger: logger)
+        sandboxPlatform = setup.platform
+        daemon = try Daemon(
+            configuration: setup.configuration, keys: try setup.configuration.loadKeys(), logger: logger,
+            callbackListener: setup.callbackListener)
+        daemon.start()
+        FileHandle.standardOutput.write(Data(setup.banner(ipcSocket: daemon.ipcSocketPath).utf8))
+    } else {
+        let configuration = try Configuration.load(path: configPath)
+        daemon = try Daemon(configuration: configuration, keys: try configuration.loadKeys(), logger: logger)
+        daemon.start()
+    }
+} catch {
+    fail("\(error)")
+}
+
+while true {
+    let signal = Signals.wait(for: [SIGTERM, SIGINT, SIGHUP])
+    if signal == SIGHUP {
+        logger.notice("SIGHUP ignored: reloading is not supported yet; restart to apply a new configuration")
+        continue
+    }
+    break
+}
+daemon.shutdown(graceSeconds: 10)
+exit(0)

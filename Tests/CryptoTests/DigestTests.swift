@@ -1,0 +1,33 @@
+import Crypto
+import Testing
+
+@Suite struct DigestTests {
+    /// The platform's MD5 signType: uppercase hex MD5 of string-to-sign + key, checked against md5sum.
+    @Test func md5SignatureMatchesMd5sum() throws {
+        let message = try fixtureBytes("string_to_sign_md5.txt")
+        let signature = Hex.upper(Digest.md5(message + Array("md5-secret-key".utf8)))
+        #expect(signature == (try fixture("string_to_sign_md5.expected")))
+    }
+
+    // RFC 1321 §A.5 and FIPS 180-2 appendix B.1 test vectors.
+    @Test func md5KnownAnswers() {
+        #expect(Hex.lower(Digest.md5([])) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(Hex.lower(Digest.md5(Array("abc".utf8))) == "900150983cd24fb0d6963f7d28e17f72")
+    }
+
+    @Test func sha256KnownAnswers() {
+        #expect(
+            Hex.lower(Digest.sha256([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            Hex.lower(Digest.sha256(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
+
+@Suite struct HexTests {
+    @Test func encodesBothCases() {
+        #expect(Hex.upper([0x00, 0x0F, 0xA5, 0xFF]) == "000FA5FF")
+        #expect(Hex.lower([0x00, 0x0F, 0xA5, 0xFF]) == "000fa5ff")
+        #expect(Hex.upper([]) == "")
+    }
+}

@@ -1,0 +1,90 @@
+import Crypto
+import Testing
+
+@Suite struct RSAPublicKeyTests {
+    static let publicKeyForms = ["merchant_spki.pem", "merchant_pkcs1_pub.pem", "merchant_spki.b64"]
+
+    func knownAnswer() throws -> (message: [UInt8], signature: [UInt8]) {
+        let signature = try #require(Base64.decode(try fixture("string_to_sign_rsa.sig.b64")))
+        return (try fixtureBytes("string_to_sign_rsa.txt"), signature)
+    }
+
+    @Test(arguments: publicKeyForms)
+    func verifiesOpenSSLSignature(form: String) throws {
+        let key = try RSAPublicKey(text: try fixture(form))
+        let (message, signature) = try knownAnswer()
+        #expect(key.verifySHA256(message, signature: signature))
+    }
+
+    @Test(arguments: publicKeyForms)
+    func fingerprintAndPEMMatchOpenSSL(form: String) throws {
+        let key = try RSAPublicKey(text: try fixture(form))
+        #expect(key.fingerprint == (try fixture("merchant_spki.fingerprint")))
+        #expect(key.spkiPEM() == (try fixture("merchant_spki.pem")))
+    }
+
+    @Test func flippedSignatureBitFails() throws {
+        let key = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        let (message, signature) = try knownAnswer()
+        for index in [0, signature.count / 2, signature.count - 1] {
+            var tampered = signature
+            tampered[index] ^= 0x01
+            #expect(!key.verifySHA256(message, signature: tampered))
+        }
+    }
+
+    @Test func flippedMessageBitFails() throws {
+        let key = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        var (message, signature) = try knownAnswer()
+        message[message.count - 2] ^= 0x01
+        #expect(!key.verifySHA256(message, signature: signature))
+    }
+
+    @Test func truncatedOrEmptySignatureFails() throws {
+        let key = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        let (message, signature) = try knownAnswer()
+        #expect(!key.verifySHA256(message, signature: Array(signature.dropLast())))
+        #expect(!key.verifySHA256(message, signature: []))
+    }
+
+    @Test func wrongKeyFails() throws {
+        let other = try RSAPrivateKey.generate()
+        let (message, signature) = try knownAnswer()
+        #expect(!other.publicKey.verifySHA256(message, signature: signature))
+        let merchant = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        #expect(!merchant.verifySHA256(message, signature: try other.signSHA256(message)))
+    }
+
+    @Test func spkiPEMReloads() throws {
+        let generated = try RSAPrivateKey.generate().publicKey
+        let reloaded = try RSAPublicKey(text: generated.spkiPEM())
+        #expect(reloaded.fingerprint == generated.fingerprint)
+        #expect(generated.fingerprint.hasPrefix("SHA256:"))
+        #expect(generated.fingerprint.count == 7 + 64)
+    }
+
+    @Test func privateKeyIsRefusedWithAdvice() throws {
+        let text = try fixture("merchant_pkcs8.pem")
+        let error = try #require(throws: CryptoError.self) { try RSAPublicKey(text: text) }
+        #expect(error.description.contains("-pubout"))
+        #expect(!quotesKeyMaterial(error.description, keyText: text))
+    }
+
+    @Test func privateKeyAsBareBase64IsRefused() throws {
+        let text = try fixture("merchant_pkcs8.b64")
+        let error = try #require(throws: CryptoError.self) { try RSAPublicKey(text: text) }
+        #expect(!quotesKeyMaterial(error.description, keyText: text))
+    }
+
+    @Test func ecPublicKeyIsRefusedByType() throws {
+        let text = try fixture("ec_p256_spki.pem")
+        let error = try #require(throws: CryptoError.self) { try RSAPublicKey(text: text) }
+        #expect(error.description.contains("type EC"))
+        #expect(!quotesKeyMaterial(error.description, keyText: text))
+    }
+
+    @Test(arguments: ["", "garbage!", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+    func nonKeysAreRefused(text: String) throws {
+        #expect(throws: CryptoError.self) { try RSAPublicKey(text: text) }
+    }
+}

@@ -1,0 +1,32 @@
+import Testing
+
+@testable import HTTP1
+
+@Suite struct ASCIITests {
+    @Test func recognisesTokens() {
+        #expect(ASCII.isToken("GET".utf8))
+        #expect(ASCII.isToken("X-Custom_!#$%&'*+.^`|~09".utf8))
+        for text in ["", "a b", "a:b", "a\"b", "(a)", "a/b", "a@b", "a=b", "é", "a\u{7F}"] {
+            #expect(!ASCII.isToken(text.utf8), "\(text)")
+        }
+    }
+
+    @Test func comparesIgnoringASCIICaseOnly() {
+        #expect("Content-Length".equalsIgnoringASCIICase("content-LENGTH"))
+        #expect(!"Content-Length".equalsIgnoringASCIICase("Content-Lengths"))
+        #expect(!"É".equalsIgnoringASCIICase("é"))
+        #expect(!"[".equalsIgnoringASCIICase("{"))  // 0x5B and 0x7B differ only in the case bit
+    }
+
+    @Test func splitsListsAndDropsEmptyElements() {
+        #expect(ASCII.listElements(" a ,b,, \t,c\t") == ["a", "b", "c"])
+        #expect(ASCII.listElements("").isEmpty)
+    }
+
+    @Test func readsHexDigits() {
+        #expect(ASCII.hexValue(UInt8(ascii: "0")) == 0)
+        #expect(ASCII.hexValue(UInt8(ascii: "f")) == 15)
+        #expect(ASCII.hexValue(UInt8(ascii: "F")) == 15)
+        #expect(ASCII.hexValue(UInt8(ascii: "g")) == nil)
+    }
+}
