@@ -58,9 +58,10 @@ let package = Package(
         .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "Sandbox"]),
         .executableTarget(name: "openidctl", dependencies: ["HTTP1", "HTTPClient", "JSON"]),
 
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TLS"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "JSON"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),

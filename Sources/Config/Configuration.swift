@@ -140,7 +140,7 @@ public struct Configuration: Sendable {
             callback: CallbackSection(listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
             ipc: IPCSection(socketPath: socketPath, socketMode: mode),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
-            ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 60...2_592_000)),
+            ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
             maxPending: Int(try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)))
         try reader.rejectUnknownKeys()
         return configuration

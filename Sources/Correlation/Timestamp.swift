@@ -14,7 +14,8 @@ public enum Timestamp {
         let hour = Int(secondOfDay / 3600)
         let minute = Int(secondOfDay % 3600 / 60)
         let second = Int(secondOfDay % 60)
-        return "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+        return
+            "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
     }
 
     /// Parses exactly the form `rfc3339(milliseconds:)` writes; nil for anything else.
@@ -35,11 +36,22 @@ public enum Timestamp {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-            let millis = number(20..<23), (1...12).contains(month), (1...31).contains(day), hour < 24,
-            minute < 60, second < 61
+            let millis = number(20..<23), (1...12).contains(month),
+            (1...daysIn(month, of: year)).contains(day),
+            hour < 24, minute < 60, second < 60
         else { return nil }
         let days = daysFromCivil(year: Int64(year), month: month, day: day)
         return ((days * 86_400) + Int64(hour * 3600 + minute * 60 + second)) * 1000 + Int64(millis)
+    }
+
+    /// Rejecting "2021-02-30" (and the leap second `rfc3339` never writes) keeps parse the exact inverse:
+    /// the day arithmetic would otherwise silently move such a date into the next month.
+    private static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -39,7 +39,9 @@ public enum Base64 {
                 values.append(value)
             }
             guard padding == 0 || (isLastQuad && padding <= 2) else { return nil }
-            let group = values.enumerated().reduce(UInt32(0)) { $0 | $1.element << (18 - 6 * UInt32($1.offset)) }
+            let group = values.enumerated().reduce(UInt32(0)) {
+                $0 | $1.element << (18 - 6 * UInt32($1.offset))
+            }
             output.append(UInt8(truncatingIfNeeded: group >> 16))
             if padding < 2 { output.append(UInt8(truncatingIfNeeded: group >> 8)) }
             if padding < 1 { output.append(UInt8(truncatingIfNeeded: group)) }

@@ -25,7 +25,8 @@ func openSSLReasons() -> String {
         if code == 0 { break }
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)
-        reasons.append(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        reasons.append(
+            String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
     ERR_clear_error()
     return reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"

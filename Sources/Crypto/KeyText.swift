@@ -29,15 +29,20 @@ enum KeyText {
         let rest = text[begin.upperBound...]
         guard let end = rest.firstRange(of: "-----") else { return nil }
         let label = String(rest[..<end.lowerBound])
-        let plain = label.count <= 40 && label.allSatisfy { $0 == " " || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        let plain =
+            label.count <= 40
+            && label.allSatisfy { $0 == " " || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
         return plain ? label : "unrecognised"
     }
 }
 
 extension String {
     fileprivate func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+        let isSpace: (Character) -> Bool = {
+            $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n"
+        }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) })
+        else {
             return ""
         }
         return String(self[first...last])

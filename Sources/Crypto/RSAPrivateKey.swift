@@ -27,10 +27,11 @@ public final class RSAPrivateKey: @unchecked Sendable {
                     "The \(Self.what) file holds a PEM \"\(label)\" block; expected \"PRIVATE KEY\" (PKCS#8) "
                         + "or \"RSA PRIVATE KEY\" (PKCS#1).")
             }
-            pkey = try KeyDecoder.decode(bytes, inputType: "PEM", structure: nil, part: .privateKey, what: Self.what)
+            pkey = try KeyCoding.decode(
+                bytes, inputType: "PEM", structure: nil, part: .privateKey, what: Self.what)
         case .der(var bytes):
             defer { bytes.cleanse() }
-            pkey = try KeyDecoder.decode(
+            pkey = try KeyCoding.decode(
                 bytes, inputType: "DER", structure: "PrivateKeyInfo", part: .privateKey,
                 what: "\(Self.what) (Base64 PKCS#8 DER)")
         }
@@ -42,14 +43,14 @@ public final class RSAPrivateKey: @unchecked Sendable {
         do {
             self.publicKey = try RSAPublicKey(publicPartOf: pkey)
         } catch {
-            EVP_PKEY_free(pkey)
+            KeyCoding.free(pkey)
             throw error
         }
         self.pkey = pkey
     }
 
     deinit {
-        EVP_PKEY_free(pkey)
+        KeyCoding.free(pkey)
     }
 
     /// A fresh key, e.g. for the sandbox. Fewer than 2048 bits is refused (NIST SP 800-131A).
@@ -96,7 +97,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
 
     /// PEM PKCS#8 ("PRIVATE KEY"), unencrypted: for writing the sandbox's throwaway keys.
     public func pkcs8PEM() -> String {
-        guard let text = pemText({ PEM_write_bio_PrivateKey($0, pkey, nil, nil, 0, nil, nil) }) else {
+        guard let text = KeyCoding.pkcs8PEM(of: pkey) else {
             // Writing an in-memory key into memory fails only when allocation does.
             fatalError("OpenSSL could not write the RSA private key as PEM\(openSSLReasons())")
         }

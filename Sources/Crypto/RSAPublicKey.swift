@@ -23,16 +23,17 @@ public final class RSAPublicKey: @unchecked Sendable {
                     "The \(Self.what) file holds a PEM \"\(label)\" block; expected \"PUBLIC KEY\" (SPKI) "
                         + "or \"RSA PUBLIC KEY\" (PKCS#1).\(hint)")
             }
-            pkey = try KeyDecoder.decode(bytes, inputType: "PEM", structure: nil, part: .publicKey, what: Self.what)
+            pkey = try KeyCoding.decode(
+                bytes, inputType: "PEM", structure: nil, part: .publicKey, what: Self.what)
         case .der(let bytes):
-            pkey = try KeyDecoder.decode(
+            pkey = try KeyCoding.decode(
                 bytes, inputType: "DER", structure: "SubjectPublicKeyInfo", part: .publicKey,
                 what: "\(Self.what) (Base64 SPKI DER)")
         }
         do {
-            self.spkiDER = try Self.encodeSPKI(pkey)
+            self.spkiDER = try KeyCoding.spkiDER(of: pkey)
         } catch {
-            EVP_PKEY_free(pkey)
+            KeyCoding.free(pkey)
             throw error
         }
         self.pkey = pkey
@@ -40,30 +41,13 @@ public final class RSAPublicKey: @unchecked Sendable {
 
     /// A public-only copy of `pkey` (which may hold a private key); does not take ownership.
     init(publicPartOf source: OpaquePointer) throws(CryptoError) {
-        let der = try Self.encodeSPKI(source)
-        let copy = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor = buffer.baseAddress
-            return d2i_PUBKEY(nil, &cursor, buffer.count)
-        }
-        guard let copy else { throw CryptoError.openSSL("Could not derive the public half of the RSA key") }
-        self.pkey = copy
+        let der = try KeyCoding.spkiDER(of: source)
+        self.pkey = try KeyCoding.publicKey(spkiDER: der)
         self.spkiDER = der
     }
 
     deinit {
-        EVP_PKEY_free(pkey)
-    }
-
-    private static func encodeSPKI(_ pkey: OpaquePointer) throws(CryptoError) -> [UInt8] {
-        let length = i2d_PUBKEY(pkey, nil)
-        guard length > 0 else { throw CryptoError.openSSL("Could not encode the RSA public key") }
-        var der = [UInt8](repeating: 0, count: Int(length))
-        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var cursor = buffer.baseAddress
-            return i2d_PUBKEY(pkey, &cursor)
-        }
-        guard written == length else { throw CryptoError.openSSL("Could not encode the RSA public key") }
-        return der
+        KeyCoding.free(pkey)
     }
 
     /// True only for a valid SHA256withRSA (RSASSA-PKCS1-v1_5) signature of `message` by this key.

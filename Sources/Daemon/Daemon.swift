@@ -94,7 +94,9 @@ public final class Daemon: Sendable {
             service: service, publicPath: configuration.callback.publicUrl.target,
             openIdField: configuration.callback.openIdField, trustedProxies: configuration.callback.trustedProxies,
             logger: logger)
-        let router = IPCRouter(service: service, version: Daemon.version, startedAt: startedAt)
+        let router = IPCRouter(
+            service: service, version: Daemon.version, startedAt: startedAt,
+            callbackListen: callbackAddress.description)
         var ipcLimits = HTTPServer.Limits()
         // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
         ipcLimits.idleTimeoutSeconds = 120

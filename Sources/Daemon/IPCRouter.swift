@@ -9,11 +9,14 @@ public struct IPCRouter: Sendable {
     let service: BindingService
     let version: String
     let startedAt: Int64
+    /// Where the callback listener is bound, for `status` and for tests that bound port 0.
+    let callbackListen: String
 
-    public init(service: BindingService, version: String, startedAt: Int64) {
+    public init(service: BindingService, version: String, startedAt: Int64, callbackListen: String) {
         self.service = service
         self.version = version
         self.startedAt = startedAt
+        self.callbackListen = callbackListen
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -130,6 +133,7 @@ public struct IPCRouter: Sendable {
             ("bindings", .integer(Int64(counts.bindings))),
             ("storage", .string(storageFailure.map { "failing: \($0)" } ?? "ok")),
             ("storageDirectory", .string(service.store.directory)),
+            ("callbackListen", .string(callbackListen)),
             ("signType", .string(service.settings.account.signType.rawValue)),
         ]
         if let error = counts.lastPlatformError { fields.append(("lastPlatformError", .string(error))) }

@@ -56,7 +56,9 @@ enum ASCII {
     /// The elements of a comma-separated list field value (RFC 9110 §5.6.1), trimmed; empty ones dropped
     /// as the RFC requires of recipients.
     static func listElements(_ value: String) -> [Substring] {
-        value.split(separator: ",").map(trimmingWhitespace).filter { !$0.isEmpty }
+        value.utf8.split(separator: UInt8(ascii: ",")).map { trimmingWhitespace(Substring($0)) }.filter {
+            !$0.isEmpty
+        }
     }
 
     static func trimmingWhitespace(_ text: Substring) -> Substring {
@@ -72,9 +74,7 @@ enum ASCII {
 extension StringProtocol {
     /// Field names, connection options and codings compare ASCII case-insensitively (RFC 9110 §5.1).
     func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        let lhs = utf8
-        let rhs = other.utf8
-        guard lhs.count == rhs.count else { return false }
-        return zip(lhs, rhs).allSatisfy { ASCII.lowercased($0) == ASCII.lowercased($1) }
+        utf8.count == other.utf8.count
+            && utf8.elementsEqual(other.utf8) { ASCII.lowercased($0) == ASCII.lowercased($1) }
     }
 }

@@ -46,7 +46,9 @@ struct ChunkedBodyDecoder {
                 offset = lineEnd + 2
                 let trailerLimits = HeadScanner.Limits(
                     maxBytes: maxTrailerBytes, maxFieldLines: maxTrailerBytes, maxTargetLength: nil)
-                state = size > 0 ? .data(remaining: size) : .trailers(HeadScanner(kind: .trailers, limits: trailerLimits))
+                state =
+                    size > 0
+                    ? .data(remaining: size) : .trailers(HeadScanner(kind: .trailers, limits: trailerLimits))
             case .data(let remaining):
                 let available = min(remaining, bytes.count - offset)
                 body.append(contentsOf: bytes[offset..<(offset + available)])

@@ -26,13 +26,20 @@ enum FieldLines {
             var valueEnd = bytes.count
             while valueStart < valueEnd, ASCII.isWhitespace(bytes[valueStart]) { valueStart += 1 }
             while valueEnd > valueStart, ASCII.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
-            let value = bytes[valueStart..<valueEnd]
-            let nameText = String(decoding: name, as: UTF8.self)
-            guard value.allSatisfy(ASCII.isFieldContent) else {
-                throw .badRequest("control character in the value of header \(nameText)")
+            let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            let nameText = String(decoding: UnsafeBufferPointer(rebasing: name), as: UTF8.self)
+            var isASCII = true
+            for byte in value {
+                guard ASCII.isFieldContent(byte) else {
+                    throw .badRequest("control character in the value of header \(nameText)")
+                }
+                isASCII = isASCII && byte < 0x80
             }
             // obs-text is legal but opaque; as text it must be UTF-8, never silently replaced.
-            guard let valueText = String(validating: value, as: UTF8.self) else {
+            guard
+                let valueText = isASCII
+                    ? String(decoding: value, as: UTF8.self) : String(validating: value, as: UTF8.self)
+            else {
                 throw .badRequest("value of header \(nameText) is not UTF-8")
             }
             headers.add(nameText, valueText)

@@ -48,13 +48,15 @@ public struct HTTPRequest: Sendable {
     static func components(of target: String) -> (path: Substring, query: Substring?) {
         var rest = Substring(target)
         for scheme in ["http://", "https://"] where rest.utf8.starts(with: scheme.utf8, by: caseInsensitive) {
-            rest = rest.dropFirst(scheme.utf8.count)
-            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            let authority = rest.utf8.dropFirst(scheme.utf8.count)
+            let authorityEnd =
+                authority.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
+                ?? authority.endIndex
             rest = rest[authorityEnd...]
-            if rest.first != "/" { rest = Substring("/" + rest) }
+            if rest.utf8.first != UInt8(ascii: "/") { rest = Substring("/" + rest) }
         }
-        guard let question = rest.firstIndex(of: "?") else { return (rest, nil) }
-        return (rest[..<question], rest[rest.index(after: question)...])
+        guard let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (rest, nil) }
+        return (rest[..<question], rest[rest.utf8.index(after: question)...])
     }
 
     private static func caseInsensitive(_ lhs: UInt8, _ rhs: UInt8) -> Bool {

@@ -69,7 +69,9 @@ public struct RequestParser: Sendable {
             guard length > 0 else { return request }
             state = .body(request, length: length)
         }
-        guard case .body(var request, let length) = state, buffer.count - consumed >= length else { return nil }
+        guard case .body(var request, let length) = state, buffer.count - consumed >= length else {
+            return nil
+        }
         request.body = Array(buffer[consumed..<(consumed + length)])
         consumed += length
         state = .head
@@ -81,7 +83,8 @@ public struct RequestParser: Sendable {
             bytes throws(HTTPParseError) in
             let unread = UnsafeBufferPointer(rebasing: bytes[consumed...])
             guard try scanner.scan(unread) else { return nil }
-            return try Self.request(from: UnsafeBufferPointer(rebasing: unread[..<scanner.position]),
+            return try Self.request(
+                from: UnsafeBufferPointer(rebasing: unread[..<scanner.position]),
                 lines: scanner.lines, limits: limits)
         }
         guard let head else { return nil }

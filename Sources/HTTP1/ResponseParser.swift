@@ -79,7 +79,8 @@ public struct ResponseParser: Sendable {
                     if head.status == 101 { throw .badRequest("unexpected 101 Switching Protocols") }
                     continue
                 }
-                framing = try Self.framing(of: head, maxBodyBytes: maxBodyBytes, maxHeaderBytes: maxHeaderBytes)
+                framing = try Self.framing(
+                    of: head, maxBodyBytes: maxBodyBytes, maxHeaderBytes: maxHeaderBytes)
             case .length(let remaining):
                 let available = min(remaining, buffer.count - consumed)
                 response.body.append(contentsOf: buffer[consumed..<(consumed + available)])
@@ -92,7 +93,8 @@ public struct ResponseParser: Sendable {
             case .chunked(var decoder):
                 framing = .head  // while `decoder` is mutated, so it is not copied
                 consumed += try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
-                    try decoder.decode(UnsafeBufferPointer(rebasing: bytes[consumed...]), into: &response.body)
+                    try decoder.decode(
+                        UnsafeBufferPointer(rebasing: bytes[consumed...]), into: &response.body)
                 }
                 guard decoder.isComplete else {
                     framing = .chunked(decoder)
@@ -118,7 +120,8 @@ public struct ResponseParser: Sendable {
             guard try scanner.scan(unread) else { return nil }
             let head = UnsafeBufferPointer(rebasing: unread[..<scanner.position])
             let status = try Self.status(UnsafeBufferPointer(rebasing: head[scanner.lines[0]]))
-            return HTTPResponse(status: status, headers: try FieldLines.parse(head, lines: scanner.lines.dropFirst()))
+            return HTTPResponse(
+                status: status, headers: try FieldLines.parse(head, lines: scanner.lines.dropFirst()))
         }
         guard let head else { return nil }
         consumed += scanner.position

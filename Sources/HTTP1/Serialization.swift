@@ -12,7 +12,8 @@ extension HTTPResponse {
         bytes.reserveCapacity(256 + (hasBody ? body.count : 0))
         bytes.append(contentsOf: "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n".utf8)
         for (name, value) in headers {
-            if name.equalsIgnoringASCIICase("Content-Length") || name.equalsIgnoringASCIICase("Transfer-Encoding")
+            if name.equalsIgnoringASCIICase("Content-Length")
+                || name.equalsIgnoringASCIICase("Transfer-Encoding")
                 || (!keepAlive && name.equalsIgnoringASCIICase("Connection"))
             {
                 continue
@@ -48,7 +49,9 @@ public func serializeRequest(method: String, target: String, headers: HTTPHeader
     }
     bytes.append(contentsOf: " HTTP/1.1\r\n".utf8)
     for (name, value) in headers
-    where !name.equalsIgnoringASCIICase("Content-Length") && !name.equalsIgnoringASCIICase("Transfer-Encoding") {
+    where !name.equalsIgnoringASCIICase("Content-Length")
+        && !name.equalsIgnoringASCIICase("Transfer-Encoding")
+    {
         appendField(name, value, to: &bytes)
     }
     if !body.isEmpty || method == "POST" || method == "PUT" {

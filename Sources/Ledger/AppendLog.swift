@@ -35,6 +35,9 @@ public final class AppendLog: @unchecked Sendable {
         let existed = FileSystem.exists(path)
         fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: 0o600)
         self.durableLength = durableLength
+        // Bytes past what replay accepted were never acknowledged; the first batch cuts them off
+        // (pwrite alone would leave the tail of a longer garbage run after the new line).
+        needsRepair = try fd.size(subject: path) > durableLength
         if !existed {
             // A new directory entry is durable only once the directory itself is synced.
             try FileSystem.syncDirectory(FileSystem.directoryName(of: path))
@@ -116,7 +119,9 @@ public final class AppendLog: @unchecked Sendable {
         while written < bytes.count {
             let count = try bytes.withUnsafeBytes { buffer in
                 try retryingEINTR("pwrite", subject: path) {
-                    pwrite(fd.rawValue, buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
+                    pwrite(
+                        fd.rawValue, buffer.baseAddress! + written, buffer.count - written,
+                        off_t(offset + written))
                 }
             }
             written += count

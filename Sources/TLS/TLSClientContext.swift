@@ -22,7 +22,8 @@ public final class TLSClientContext: @unchecked Sendable {
         guard openidd_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1,
             SSL_CTX_set_default_verify_paths(context) == 1
         else {
-            let error = TLSError.openSSL("Could not configure the TLS client context (TLS 1.2+, system trust store)")
+            let error = TLSError.openSSL(
+                "Could not configure the TLS client context (TLS 1.2+, system trust store)")
             SSL_CTX_free(context)
             throw error
         }

@@ -16,7 +16,8 @@ public final class TLSSession {
     public init(context: TLSClientContext, fd: Int32, serverName: String) throws(TLSError) {
         // An empty name would switch hostname verification off rather than fail it.
         guard !serverName.isEmpty else {
-            throw TLSError("A TLS connection needs the server's name to verify its certificate; none was given.")
+            throw TLSError(
+                "A TLS connection needs the server's name to verify its certificate; none was given.")
         }
         guard let ssl = SSL_new(context.context) else {
             throw TLSError.openSSL("Could not create a TLS session for \(serverName)")
@@ -61,7 +62,9 @@ public final class TLSSession {
         while offset < bytes.count {
             var written = 0
             let open = try perform(action, deadlineNanos: deadlineNanos) { ssl in
-                bytes.withUnsafeBytes { SSL_write_ex(ssl, $0.baseAddress! + offset, $0.count - offset, &written) }
+                bytes.withUnsafeBytes {
+                    SSL_write_ex(ssl, $0.baseAddress! + offset, $0.count - offset, &written)
+                }
             }
             guard open else {
                 throw TLSError("\(action) failed: the server closed the connection.")
@@ -120,11 +123,13 @@ public final class TLSSession {
                 failed = true
                 let reasons = openSSLReasons()
                 let cause =
-                    callErrno == 0 ? "the connection closed unexpectedly" : String(cString: strerror(callErrno))
+                    callErrno == 0
+                    ? "the connection closed unexpectedly" : String(cString: strerror(callErrno))
                 throw TLSError("\(action) failed: \(cause)\(reasons)")
             default:
                 failed = true
-                throw TLSError("\(action) failed: \(verificationFailure(ssl) ?? "protocol error")\(openSSLReasons())")
+                throw TLSError(
+                    "\(action) failed: \(verificationFailure(ssl) ?? "protocol error")\(openSSLReasons())")
             }
         }
     }

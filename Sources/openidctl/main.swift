@@ -190,7 +190,7 @@ case "status":
     if jsonOutput {
         printJSON(raw)
     } else {
-        for key in ["status", "version", "startedAt", "pending", "bindings", "storage", "storageDirectory", "signType", "lastPlatformError"]
+        for key in ["status", "version", "startedAt", "pending", "bindings", "storage", "storageDirectory", "callbackListen", "signType", "lastPlatformError"]
         where object[key] != nil {
             print(key.padding(toLength: 18, withPad: " ", startingAt: 0) + field(object, key))
         }

@@ -63,6 +63,25 @@ import Testing
         #expect(generated.fingerprint.count == 7 + 64)
     }
 
+    /// Loading keys on many threads at once must not trip OpenSSL 3.0's decoder races (see KeyCoding).
+    @Test func concurrentLoadingOfEveryForm() async throws {
+        let texts = try (Self.publicKeyForms + RSAPrivateKeyTests.privateKeyForms).map { try fixture($0) }
+        let fingerprints = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<48 {
+                let text = texts[index % texts.count]
+                group.addTask {
+                    if text.contains("PRIVATE") || text.count > 1000 {
+                        return try RSAPrivateKey(text: text).publicKey.fingerprint
+                    }
+                    return try RSAPublicKey(text: text).fingerprint
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(fingerprints.count == 48)
+        #expect(Set(fingerprints) == [try fixture("merchant_spki.fingerprint")])
+    }
+
     @Test func privateKeyIsRefusedWithAdvice() throws {
         let text = try fixture("merchant_pkcs8.pem")
         let error = try #require(throws: CryptoError.self) { try RSAPublicKey(text: text) }

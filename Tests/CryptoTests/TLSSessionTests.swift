@@ -10,7 +10,8 @@ import Testing
         defer { server.stop() }
         let socket = try connectNonBlocking(port: server.port)
         defer { close(socket) }
-        let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+        let session = try TLSSession(
+            context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
         try session.handshake(deadlineNanos: deadline(seconds: 5))
         // s_server -rev answers each line reversed and ends the session on "CLOSE".
         try session.write(Array("hello\n".utf8), deadlineNanos: deadline(seconds: 5))
@@ -31,11 +32,12 @@ import Testing
         let server = try TestServer(certificate: .trusted)
         let socket = try connectNonBlocking(port: server.port)
         defer { close(socket) }
-        let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+        let session = try TLSSession(
+            context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
         try session.handshake(deadlineNanos: deadline(seconds: 5))
         try session.write(Array("ping\n".utf8), deadlineNanos: deadline(seconds: 5))
         #expect(try readLine(session) == "gnip\n")
-        server.stop()  // SIGTERM: the kernel closes the TCP connection, no TLS close_notify is sent
+        server.stop()  // killed: the kernel closes the TCP connection, no TLS close_notify is sent
         #expect(try session.read(maximum: 4096, deadlineNanos: deadline(seconds: 5)) == [])
     }
 
@@ -44,7 +46,8 @@ import Testing
         defer { server.stop() }
         let socket = try connectNonBlocking(port: server.port)
         defer { close(socket) }
-        let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: "127.0.0.1")
+        let session = try TLSSession(
+            context: try TestPKI.shared.context(), fd: socket, serverName: "127.0.0.1")
         try session.handshake(deadlineNanos: deadline(seconds: 5))
     }
 
@@ -55,7 +58,9 @@ import Testing
         let socket = try connectNonBlocking(port: server.port)
         defer { close(socket) }
         let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: name)
-        let error = try #require(throws: TLSError.self) { try session.handshake(deadlineNanos: deadline(seconds: 5)) }
+        let error = try #require(throws: TLSError.self) {
+            try session.handshake(deadlineNanos: deadline(seconds: 5))
+        }
         #expect(error.description.contains("certificate verify failed"))
         #expect(error.description.contains("mismatch"))
         #expect(error.description.contains(name))
@@ -67,9 +72,13 @@ import Testing
         defer { server.stop() }
         let socket = try connectNonBlocking(port: server.port)
         defer { close(socket) }
-        let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
-        let error = try #require(throws: TLSError.self) { try session.handshake(deadlineNanos: deadline(seconds: 5)) }
-        #expect(error.description.contains("certificate verify failed: unable to get local issuer certificate"))
+        let session = try TLSSession(
+            context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+        let error = try #require(throws: TLSError.self) {
+            try session.handshake(deadlineNanos: deadline(seconds: 5))
+        }
+        #expect(
+            error.description.contains("certificate verify failed: unable to get local issuer certificate"))
         #expect(!error.isTimeout)
     }
 
@@ -79,7 +88,8 @@ import Testing
         defer { close(listener) }
         let socket = try connectNonBlocking(port: port)
         defer { close(socket) }
-        let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+        let session = try TLSSession(
+            context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
         let start = Date()
         let error = try #require(throws: TLSError.self) {
             try session.handshake(deadlineNanos: deadline(seconds: 0.2))
@@ -121,18 +131,30 @@ private func readLine(_ session: TLSSession) throws -> String {
 private struct TestPKI: Sendable {
     let directory: URL
 
-    static let shared: Result<TestPKI, TestFailure> = Result { try TestPKI() }.mapError { TestFailure("\($0)") }
+    static let shared: Result<TestPKI, TestFailure> = Result { try TestPKI() }.mapError {
+        TestFailure("\($0)")
+    }
 
     private init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("openidd-tls-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "openidd-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        pkiDirectoryToRemove = directory.path
+        atexit { pkiDirectoryToRemove.map { _ = try? FileManager.default.removeItem(atPath: $0) } }
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
             to: directory.appendingPathComponent("san.cnf"), atomically: true, encoding: .utf8)
         // EC keys: instant to generate, and the client must verify them just as it would RSA.
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         for ca in ["trusted", "rogue"] {
-            try openssl(["req", "-x509"] + ec + ["-keyout", "\(ca)-ca.key", "-out", "\(ca)-ca.pem", "-subj", "/CN=openidd test \(ca) CA", "-days", "1"])
-            try openssl(["req"] + ec + ["-keyout", "\(ca)-server.key", "-out", "\(ca)-server.csr", "-subj", "/CN=localhost"])
+            try openssl(
+                ["req", "-x509"] + ec + [
+                    "-keyout", "\(ca)-ca.key", "-out", "\(ca)-ca.pem", "-subj", "/CN=openidd test \(ca) CA",
+                    "-days", "1",
+                ])
+            try openssl(
+                ["req"] + ec + [
+                    "-keyout", "\(ca)-server.key", "-out", "\(ca)-server.csr", "-subj", "/CN=localhost",
+                ])
             try openssl([
                 "x509", "-req", "-in", "\(ca)-server.csr", "-CA", "\(ca)-ca.pem", "-CAkey", "\(ca)-ca.key",
                 "-CAcreateserial", "-out", "\(ca)-server.pem", "-days", "1", "-extfile", "san.cnf",
@@ -160,10 +182,14 @@ private struct TestPKI: Sendable {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestFailure("openssl \(arguments.prefix(2).joined(separator: " ")) exited \(process.terminationStatus)")
+            throw TestFailure(
+                "openssl \(arguments.prefix(2).joined(separator: " ")) exited \(process.terminationStatus)")
         }
     }
 }
+
+/// Written once, before any server starts; read at process exit.
+private nonisolated(unsafe) var pkiDirectoryToRemove: String?
 
 extension Result where Success == TestPKI {
     fileprivate func context() throws -> TLSClientContext { try get().context() }
@@ -205,14 +231,17 @@ private final class TestServer {
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT") }),
             let port = line.split(separator: ":").last.flatMap({ UInt16($0) })
         else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
             throw TestFailure("openssl s_server did not start: \(text)")
         }
         self.port = port
     }
 
+    /// SIGKILL, not terminate(): children spawned from a test thread inherit its blocked signals,
+    /// SIGTERM among them.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

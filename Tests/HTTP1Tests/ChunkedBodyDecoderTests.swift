@@ -6,7 +6,8 @@ import Testing
     private let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
     @Test func joinsChunks() throws {
-        let parsed = parseResponses(head + "5\r\nhello\r\n1;ext=\"a b\"\r\n \r\nA ; name ; x=y\r\n0123456789\r\n0\r\n\r\n")
+        let parsed = parseResponses(
+            head + "5\r\nhello\r\n1;ext=\"a b\"\r\n \r\nA ; name ; x=y\r\n0123456789\r\n0\r\n\r\n")
         #expect(parsed.error == nil)
         #expect(parsed.messages.map(\.body) == [Array("hello 0123456789".utf8)])
     }
@@ -34,7 +35,8 @@ import Testing
 
     @Test(arguments: [
         "x\r\n", "\r\n", ";a\r\n", "-1\r\n", "0x5\r\nhello\r\n", "5 junk\r\n", "5;\u{1}\r\n",
-        "3\r\nabcd\r\n", "3\r\nabc\n0\r\n\r\n", "3\nabc\r\n", "3\r\nabc\r\n0\r\nBad Trailer: x\r\n\r\n",
+        "3\r\nabcd\r\n", "3\r\nabcXY0\r\n\r\n", "3\r\nabc\n0\r\n\r\n", "3\nabc\r\n",
+        "3\r\nabc\r\n0\r\nBad Trailer: x\r\n\r\n",
         "3\r\nabc\r\n0\r\nX: y\n\r\n", "3\rabc",
     ])
     func refusesMalformedChunks(chunks: String) {
@@ -45,11 +47,14 @@ import Testing
 
     @Test func refusesAChunkSizeOverTheBodyLimitBeforeItCanOverflow() {
         #expect(parseResponses(head + "FFFFFFFFFFFFFFFFFFFFFFFF\r\n", maxBodyBytes: 100).status == 413)
-        #expect(parseResponses(head + "40\r\n\(String(repeating: "a", count: 64))\r\n41\r\n", maxBodyBytes: 100).status == 413)
+        #expect(
+            parseResponses(head + "40\r\n\(String(repeating: "a", count: 64))\r\n41\r\n", maxBodyBytes: 100)
+                .status == 413)
     }
 
     @Test func refusesAnEndlessChunkSizeLine() {
-        let parsed = parseResponses(head + "1;" + String(repeating: "a", count: ChunkedBodyDecoder.maxSizeLineLength))
+        let parsed = parseResponses(
+            head + "1;" + String(repeating: "a", count: ChunkedBodyDecoder.maxSizeLineLength))
         #expect(parsed.status == 400)
     }
 

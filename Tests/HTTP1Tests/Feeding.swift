@@ -20,7 +20,8 @@ func parseRequests(
 }
 
 func parseRequests(
-    _ input: [UInt8], limits: RequestParser.Limits = .init(), sourceLocation: SourceLocation = #_sourceLocation
+    _ input: [UInt8], limits: RequestParser.Limits = .init(),
+    sourceLocation: SourceLocation = #_sourceLocation
 ) -> Parsed<HTTPRequest> {
     let whole = feedRequests([input], limits: limits)
     let bytewise = feedRequests(input.map { [$0] }, limits: limits)
@@ -49,7 +50,8 @@ func feedRequests(_ chunks: [[UInt8]], limits: RequestParser.Limits = .init()) -
 /// Feeds `input` to a response parser all at once and one byte at a time, then signals the end of the
 /// connection (`finish()`) if `closing`; expects both ways to agree.
 func parseResponses(
-    _ input: String, closing: Bool = false, maxHeaderBytes: Int = 64 * 1024, maxBodyBytes: Int = 4 * 1024 * 1024,
+    _ input: String, closing: Bool = false, maxHeaderBytes: Int = 64 * 1024,
+    maxBodyBytes: Int = 4 * 1024 * 1024,
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> Parsed<HTTPResponse> {
     let bytes = Array(input.utf8)
@@ -78,7 +80,8 @@ func feedResponses(_ chunks: [[UInt8]], closing: Bool, parser: ResponseParser) -
 
 func summary(_ request: HTTPRequest) -> String {
     let query = request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
-    return "\(request.method) \(request.target) path=\(request.path) query=\(query) 1.\(request.versionMinor) "
+    return
+        "\(request.method) \(request.target) path=\(request.path) query=\(query) 1.\(request.versionMinor) "
         + "\(summary(request.headers)) body=\(request.body) keepAlive=\(request.keepAlive)"
 }
 

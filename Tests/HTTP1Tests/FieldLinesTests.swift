@@ -35,10 +35,11 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ([String](), nil), (["0"], 0), (["42"], 42), (["0042"], 42),
-        (["9223372036854775807"], Int.max),
-    ] as [([String], Int?)])
+    @Test(
+        arguments: [
+            ([String](), nil), (["0"], 0), (["42"], 42), (["0042"], 42),
+            (["9223372036854775807"], Int.max),
+        ] as [([String], Int?)])
     func readsContentLength(values: [String], length: Int?) throws {
         let headers = HTTPHeaders(values.map { ("content-length", $0) })
         #expect(try FieldLines.contentLength(headers) == length)
@@ -52,7 +53,9 @@ import Testing
     }
 
     @Test func listsTransferCodingsAcrossFields() {
-        let headers = HTTPHeaders([("Transfer-Encoding", "gzip, ,chunked"), ("transfer-encoding", " chunked ")])
+        let headers = HTTPHeaders([
+            ("Transfer-Encoding", "gzip, ,chunked"), ("transfer-encoding", " chunked "),
+        ])
         #expect(FieldLines.transferCodings(headers) == ["gzip", "chunked", "chunked"])
         #expect(FieldLines.transferCodings(HTTPHeaders()) == nil)
     }

@@ -37,15 +37,16 @@ import Testing
         #expect(request.body == [1, 2, 3])
     }
 
-    @Test(arguments: [
-        ("/", "/", nil),
-        ("/a?", "/a", ""),
-        ("/a?b?c", "/a", "b?c"),
-        ("*", "*", nil),
-        ("http://h:80", "/", nil),
-        ("http://h?q", "/", "q"),
-        ("HTTPS://h/p/q?r", "/p/q", "r"),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("/", "/", nil),
+            ("/a?", "/a", ""),
+            ("/a?b?c", "/a", "b?c"),
+            ("*", "*", nil),
+            ("http://h:80", "/", nil),
+            ("http://h?q", "/", "q"),
+            ("HTTPS://h/p/q?r", "/p/q", "r"),
+        ] as [(String, String, String?)])
     func splitsTargets(target: String, path: String, query: String?) {
         let components = HTTPRequest.components(of: target)
         #expect(components.path == path)

@@ -6,7 +6,9 @@ import Testing
     private let limits = HeadScanner.Limits(maxBytes: 1024, maxFieldLines: 10, maxTargetLength: 100)
 
     /// Scans `input` growing one byte at a time, as a connection would buffer it.
-    private func scanBytewise(_ input: String, kind: HeadScanner.Kind = .message) throws(HTTPParseError) -> HeadScanner? {
+    private func scanBytewise(_ input: String, kind: HeadScanner.Kind = .message) throws(HTTPParseError)
+        -> HeadScanner?
+    {
         let bytes = Array(input.utf8)
         var scanner = HeadScanner(kind: kind, limits: limits)
         for end in 1...bytes.count {
@@ -44,7 +46,9 @@ import Testing
     @Test func countsFieldLinesButNotTheStartLine() throws {
         let ten = String(repeating: "X: y\r\n", count: 10)
         #expect(try scanBytewise("GET / HTTP/1.1\r\n\(ten)\r\n") != nil)
-        let error = #expect(throws: HTTPParseError.self) { try scanBytewise("GET / HTTP/1.1\r\n\(ten)X: y\r\n") }
+        let error = #expect(throws: HTTPParseError.self) {
+            try scanBytewise("GET / HTTP/1.1\r\n\(ten)X: y\r\n")
+        }
         #expect(error?.status == 431)
     }
 }

@@ -8,9 +8,10 @@ import Testing
     }
 
     @Test func decodesFormEncoding() throws {
-        #expect(try decode("userId=u%2042&x=a+b&plus=%2B&eq=a=b&flag&=v&e=&&") == [
-            "userId=u 42", "x=a b", "plus=+", "eq=a=b", "flag=", "=v", "e=",
-        ])
+        #expect(
+            try decode("userId=u%2042&x=a+b&plus=%2B&eq=a=b&flag&=v&e=&&") == [
+                "userId=u 42", "x=a b", "plus=+", "eq=a=b", "flag=", "=v", "e=",
+            ])
     }
 
     @Test func decodesUTF8AndBothHexCases() throws {

@@ -34,7 +34,9 @@ import Testing
     }
 
     @Test func refusesATargetOverTheLimit() {
-        let error = #expect(throws: HTTPParseError.self) { try parse("GET /12345 HTTP/1.1", maxTargetLength: 5) }
+        let error = #expect(throws: HTTPParseError.self) {
+            try parse("GET /12345 HTTP/1.1", maxTargetLength: 5)
+        }
         #expect(error?.status == 414)
         #expect(throws: Never.self) { try parse("GET /1234 HTTP/1.1", maxTargetLength: 5) }
     }

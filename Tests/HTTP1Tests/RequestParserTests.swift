@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct RequestParserTests {
     @Test func parsesASimpleGet() throws {
-        let parsed = parseRequests("GET /v1/bindings?userId=u%2042 HTTP/1.1\r\nHost: localhost\r\nX-Trace-ID:  abc \r\n\r\n")
+        let parsed = parseRequests(
+            "GET /v1/bindings?userId=u%2042 HTTP/1.1\r\nHost: localhost\r\nX-Trace-ID:  abc \r\n\r\n")
         #expect(parsed.error == nil)
         let request = try #require(parsed.messages.first)
         #expect(parsed.messages.count == 1)
@@ -110,10 +111,12 @@ import Testing
         let options = try #require(parseRequests("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").messages.first)
         #expect(options.path == "*")
         let absolute = try #require(
-            parseRequests("GET http://Example.com:80/a/b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n").messages.first)
+            parseRequests("GET http://Example.com:80/a/b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n").messages
+                .first)
         #expect(absolute.path == "/a/b")
         #expect(absolute.queryValue("x") == "1")
-        let bare = try #require(parseRequests("GET HTTPS://example.com HTTP/1.1\r\nHost: a\r\n\r\n").messages.first)
+        let bare = try #require(
+            parseRequests("GET HTTPS://example.com HTTP/1.1\r\nHost: a\r\n\r\n").messages.first)
         #expect(bare.path == "/")
     }
 
@@ -234,8 +237,11 @@ import Testing
     }
 
     @Test func refusesChunkedRequestsConsistently() {
-        #expect(parseRequests("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n").status == 501)
-        #expect(parseRequests("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: CHUNKED\r\n\r\n").status == 501)
+        #expect(
+            parseRequests("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n").status
+                == 501)
+        #expect(
+            parseRequests("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: CHUNKED\r\n\r\n").status == 501)
     }
 
     @Test func errorsAreFinal() throws {
@@ -249,7 +255,9 @@ import Testing
     }
 
     @Test func errorsNameTheRuleTheyEnforce() {
-        let error = parseRequests("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n").error
+        let error = parseRequests(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).error
         #expect(error?.reason == "both Content-Length and Transfer-Encoding")
         #expect(error?.description == "HTTP 400 Bad Request: both Content-Length and Transfer-Encoding")
     }
@@ -259,8 +267,11 @@ import Testing
     @Test func refusesABodyOverTheLimitBeforeReadingIt() {
         var limits = RequestParser.Limits()
         limits.maxBodyBytes = 10
-        #expect(parseRequests("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", limits: limits).status == 413)
-        let atLimit = parseRequests("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789", limits: limits)
+        #expect(
+            parseRequests("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", limits: limits).status
+                == 413)
+        let atLimit = parseRequests(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789", limits: limits)
         #expect(atLimit.messages.first?.body.count == 10)
     }
 
@@ -268,7 +279,8 @@ import Testing
         var limits = RequestParser.Limits()
         limits.maxTargetLength = 20
         let atLimit = "/" + String(repeating: "a", count: 19)
-        #expect(parseRequests("GET \(atLimit) HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits).messages.count == 1)
+        #expect(
+            parseRequests("GET \(atLimit) HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits).messages.count == 1)
         #expect(parseRequests("GET \(atLimit)a HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits).status == 414)
         // Refused before the request line ends.
         #expect(parseRequests("GET \(atLimit)a", limits: limits).status == 414)
@@ -282,7 +294,9 @@ import Testing
         let target = "/" + String(repeating: "a", count: 200)
         #expect(parseRequests("GET \(target) HTTP/1.1\r\nHost: a\r\n\r\n", limits: limits).status == 414)
         let headers = String(repeating: "X: v\r\n", count: 30)
-        #expect(parseRequests("GET /\(String(repeating: "a", count: 90)) HTTP/1.1\r\n\(headers)", limits: limits).status == 431)
+        #expect(
+            parseRequests("GET /\(String(repeating: "a", count: 90)) HTTP/1.1\r\n\(headers)", limits: limits)
+                .status == 431)
     }
 
     @Test func refusesAHeaderSectionOverTheByteLimit() {
@@ -304,8 +318,11 @@ import Testing
         var limits = RequestParser.Limits()
         limits.maxHeaderCount = 5
         let fields = (1...4).map { "X-\($0): v\r\n" }.joined()
-        #expect(parseRequests("GET / HTTP/1.1\r\nHost: a\r\n\(fields)\r\n", limits: limits).messages.count == 1)
-        #expect(parseRequests("GET / HTTP/1.1\r\nHost: a\r\n\(fields)X-5: v\r\n\r\n", limits: limits).status == 431)
+        #expect(
+            parseRequests("GET / HTTP/1.1\r\nHost: a\r\n\(fields)\r\n", limits: limits).messages.count == 1)
+        #expect(
+            parseRequests("GET / HTTP/1.1\r\nHost: a\r\n\(fields)X-5: v\r\n\r\n", limits: limits).status
+                == 431)
     }
 
     @Test func hasDefaultLimits() {
@@ -326,7 +343,8 @@ import Testing
         for round in 0..<400 {
             let length = Int.random(in: 0..<200, using: &random)
             let bytes: [UInt8] = (0..<length).map { _ in
-                round.isMultiple(of: 2) ? UInt8.random(in: 0...255, using: &random) : alphabet.randomElement(using: &random)!
+                round.isMultiple(of: 2)
+                    ? UInt8.random(in: 0...255, using: &random) : alphabet.randomElement(using: &random)!
             }
             let parsed = parseRequests(bytes)
             #expect(parsed.messages.isEmpty, "round \(round)")
@@ -337,7 +355,9 @@ import Testing
     /// A valid request with one byte changed or cut short parses identically at once and byte by byte.
     @Test func mutatedRequestsParseTheSameWayInAnySplit() {
         var random = SplitMix64(state: 42)
-        let valid = Array("POST /cb/tok?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbodyGET / HTTP/1.1\r\nHost: b\r\n\r\n".utf8)
+        let valid = Array(
+            "POST /cb/tok?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbodyGET / HTTP/1.1\r\nHost: b\r\n\r\n"
+                .utf8)
         for _ in 0..<300 {
             var bytes = valid
             bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)

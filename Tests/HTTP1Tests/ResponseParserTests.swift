@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct ResponseParserTests {
     @Test func readsAContentLengthBody() throws {
-        let parsed = parseResponses("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        let parsed = parseResponses(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
         #expect(parsed.error == nil)
         let response = try #require(parsed.messages.first)
         #expect(response.status == 200)
@@ -25,7 +26,8 @@ import Testing
 
     @Test func skipsInterimResponses() {
         let parsed = parseResponses(
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+        )
         #expect(parsed.messages.map(\.status) == [201])
         #expect(parsed.messages.first?.headers["Link"] == nil)
     }
@@ -35,7 +37,8 @@ import Testing
     }
 
     @Test func readsABodyDelimitedByTheEndOfTheConnection() throws {
-        let parsed = parseResponses("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", closing: true)
+        let parsed = parseResponses(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", closing: true)
         #expect(parsed.error == nil)
         #expect(parsed.messages.map(\.body) == [Array("until the end".utf8)])
     }
@@ -109,10 +112,17 @@ import Testing
     }
 
     @Test func enforcesItsLimits() {
-        #expect(parseResponses("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", maxBodyBytes: 10).status == 413)
-        #expect(parseResponses("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", maxBodyBytes: 10).messages.count == 1)
-        #expect(parseResponses("HTTP/1.1 200 OK\r\n\r\n0123456789a", closing: true, maxBodyBytes: 10).status == 413)
-        #expect(parseResponses("HTTP/1.1 200 OK\r\n\r\n0123456789", closing: true, maxBodyBytes: 10).messages.count == 1)
+        #expect(
+            parseResponses("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", maxBodyBytes: 10).status == 413)
+        #expect(
+            parseResponses("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", maxBodyBytes: 10)
+                .messages.count == 1)
+        #expect(
+            parseResponses("HTTP/1.1 200 OK\r\n\r\n0123456789a", closing: true, maxBodyBytes: 10).status
+                == 413)
+        #expect(
+            parseResponses("HTTP/1.1 200 OK\r\n\r\n0123456789", closing: true, maxBodyBytes: 10).messages
+                .count == 1)
         let long = "HTTP/1.1 200 OK\r\nX: \(String(repeating: "v", count: 100))\r\n\r\n"
         #expect(parseResponses(long, maxHeaderBytes: 64).status == 431)
     }
@@ -120,11 +130,13 @@ import Testing
     /// Random bytes never make a response and never crash, at once or byte by byte.
     @Test func garbageNeverMakesAResponse() {
         var random = SplitMix64(state: 0xC0FFEE)
-        let alphabet = Array("HTTP/1.1 200 OK\r\n\t\0Content-Length: 5Transfer-Encoding: chunked;=0aF\u{7F}".utf8)
+        let alphabet = Array(
+            "HTTP/1.1 200 OK\r\n\t\0Content-Length: 5Transfer-Encoding: chunked;=0aF\u{7F}".utf8)
         for round in 0..<400 {
             let length = Int.random(in: 0..<200, using: &random)
             let bytes: [UInt8] = (0..<length).map { _ in
-                round.isMultiple(of: 2) ? UInt8.random(in: 0...255, using: &random) : alphabet.randomElement(using: &random)!
+                round.isMultiple(of: 2)
+                    ? UInt8.random(in: 0...255, using: &random) : alphabet.randomElement(using: &random)!
             }
             let whole = feedResponses([bytes], closing: false, parser: ResponseParser())
             let bytewise = feedResponses(bytes.map { [$0] }, closing: false, parser: ResponseParser())

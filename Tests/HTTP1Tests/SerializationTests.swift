@@ -7,16 +7,22 @@ import Testing
 
     @Test func serialisesAResponseWithAComputedContentLength() {
         let response = HTTPResponse(
-            status: 200, headers: HTTPHeaders([("Content-Type", "text/plain"), ("X-b", "1")]), body: Array("SUCCESS".utf8))
+            status: 200, headers: HTTPHeaders([("Content-Type", "text/plain"), ("X-b", "1")]),
+            body: Array("SUCCESS".utf8))
         #expect(
             text(response.serialized(keepAlive: true))
-                == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-b: 1\r\nContent-Length: 7\r\n\r\nSUCCESS")
+                == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-b: 1\r\nContent-Length: 7\r\n\r\nSUCCESS"
+        )
     }
 
     @Test func closesWhenNotKeepingAlive() {
         let response = HTTPResponse(status: 404, headers: HTTPHeaders([("connection", "keep-alive")]))
-        #expect(text(response.serialized(keepAlive: false)) == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        #expect(text(response.serialized(keepAlive: true)) == "HTTP/1.1 404 Not Found\r\nconnection: keep-alive\r\nContent-Length: 0\r\n\r\n")
+        #expect(
+            text(response.serialized(keepAlive: false))
+                == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        #expect(
+            text(response.serialized(keepAlive: true))
+                == "HTTP/1.1 404 Not Found\r\nconnection: keep-alive\r\nContent-Length: 0\r\n\r\n")
     }
 
     @Test func ownsTheFraming() {
@@ -37,24 +43,34 @@ import Testing
     }
 
     @Test func cannotBeSplitByItsHeaders() {
-        let headers = HTTPHeaders([("X-Echo", "a\r\nSet-Cookie: x=1\r\n\r\nHTTP/1.1 200 OK"), ("Bad Name", "v"), ("X:Y", "v")])
+        let headers = HTTPHeaders([
+            ("X-Echo", "a\r\nSet-Cookie: x=1\r\n\r\nHTTP/1.1 200 OK"), ("Bad Name", "v"), ("X:Y", "v"),
+        ])
         let serialized = text(HTTPResponse(status: 400, headers: headers).serialized(keepAlive: true))
-        #expect(serialized == "HTTP/1.1 400 Bad Request\r\nX-Echo: a  Set-Cookie: x=1    HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(
+            serialized
+                == "HTTP/1.1 400 Bad Request\r\nX-Echo: a  Set-Cookie: x=1    HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        )
     }
 
     @Test func roundTripsThroughTheResponseParser() throws {
-        let response = HTTPResponse(status: 502, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Array("{}".utf8))
+        let response = HTTPResponse(
+            status: 502, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Array("{}".utf8))
         var parser = ResponseParser()
         parser.append(response.serialized(keepAlive: false))
         let parsed = try #require(try parser.next())
-        #expect(summary(parsed) == "502 [Content-Type: application/json][Content-Length: 2][Connection: close] body=[123, 125]")
+        #expect(
+            summary(parsed)
+                == "502 [Content-Type: application/json][Content-Length: 2][Connection: close] body=[123, 125]"
+        )
     }
 
     @Test func serialisesARequestWithNamesExactlyAsWritten() {
         let headers = HTTPHeaders([
             ("Host", "api.example.com"), ("businessId", "754e"), ("signType", "MD5"), ("content-length", "7"),
         ])
-        let bytes = serializeRequest(method: "POST", target: "/v1/openapi/auth/alipay/url", headers: headers, body: Array("{}".utf8))
+        let bytes = serializeRequest(
+            method: "POST", target: "/v1/openapi/auth/alipay/url", headers: headers, body: Array("{}".utf8))
         #expect(
             text(bytes)
                 == "POST /v1/openapi/auth/alipay/url HTTP/1.1\r\nHost: api.example.com\r\nbusinessId: 754e\r\n"
@@ -69,7 +85,8 @@ import Testing
     }
 
     @Test func escapesTargetBytesThatWouldBreakTheRequestLine() {
-        let bytes = serializeRequest(method: "GET", target: "/v1/bindings?userId=a b\r\nX:\u{7F}é", headers: HTTPHeaders(), body: [])
+        let bytes = serializeRequest(
+            method: "GET", target: "/v1/bindings?userId=a b\r\nX:\u{7F}é", headers: HTTPHeaders(), body: [])
         #expect(text(bytes) == "GET /v1/bindings?userId=a%20b%0D%0AX:%7F%C3%A9 HTTP/1.1\r\n\r\n")
     }
 
@@ -77,7 +94,8 @@ import Testing
         let headers = HTTPHeaders([("Host", "localhost"), ("Content-Type", "application/json")])
         let body = Array(#"{"userId":"u-42"}"#.utf8)
         var parser = RequestParser()
-        parser.append(serializeRequest(method: "POST", target: "/v1/auth-url?x=1", headers: headers, body: body))
+        parser.append(
+            serializeRequest(method: "POST", target: "/v1/auth-url?x=1", headers: headers, body: body))
         let request = try #require(try parser.next())
         #expect(request.method == "POST")
         #expect(request.path == "/v1/auth-url")

@@ -1,0 +1,337 @@
+import Config
+import Foundation
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func fullConfigurationWithEveryKey() throws {
+        let text = """
+            {
+              "platform": {
+                "baseUrl": "https://platform.example/api/",
+                "businessId": "754e0c5d",
+                "merchantId": "eb1b",
+                "signType": "MD5",
+                "privateKeyFile": "/keys/merchant.pem",
+                "platformPublicKeyFile": "keys/platform.pem",
+                "md5KeyFile": "md5.key",
+                "userIdField": "thirdAccount",
+                "timeoutSeconds": 2.5
+              },
+              "callback": {
+                "listen": "[::1]:9000",
+                "publicUrl": "https://m.example/openidd/cb",
+                "openIdField": "open_id",
+                "trustedProxies": ["10.0.0.0/8", "::1/128", "192.0.2.7"]
+              },
+              "ipc": { "socketPath": "/run/x/openidd.sock", "socketMode": "0600" },
+              "storage": { "directory": "state" },
+              "requests": { "ttlSeconds": 3600, "maxPending": 50 }
+            }
+            """
+        let config = try parse(text: text)
+        #expect(config.path == configPath)
+        #expect(config.platform.baseUrl == "https://platform.example/api/")
+        #expect(config.platform.businessId == "754e0c5d")
+        #expect(config.platform.merchantId == "eb1b")
+        #expect(config.platform.signType.rawValue == "MD5")
+        #expect(config.platform.privateKeyFile == "/keys/merchant.pem")
+        #expect(config.platform.platformPublicKeyFile == "/etc/openidd/keys/platform.pem")
+        #expect(config.platform.md5KeyFile == "/etc/openidd/md5.key")
+        #expect(config.platform.userIdField == "thirdAccount")
+        #expect(config.platform.timeoutSeconds == 2.5)
+        #expect(config.callback.listen.description == "[::1]:9000")
+        #expect(config.callback.publicUrl.description == "https://m.example/openidd/cb")
+        #expect(config.callback.openIdField == "open_id")
+        #expect(
+            config.callback.trustedProxies.map(\.description) == ["10.0.0.0/8", "::1/128", "192.0.2.7/32"])
+        #expect(config.ipc.socketPath == "/run/x/openidd.sock")
+        #expect(config.ipc.socketMode == 0o600)
+        #expect(config.storageDirectory == "/etc/openidd/state")
+        #expect(config.ttlSeconds == 3600)
+        #expect(config.maxPending == 50)
+
+        let account = config.account
+        #expect(account.baseUrl == config.platform.baseUrl)
+        #expect(account.businessId == "754e0c5d")
+        #expect(account.merchantId == "eb1b")
+        #expect(account.signType.rawValue == "MD5")
+        #expect(account.userIdField == "thirdAccount")
+    }
+
+    @Test func defaults() throws {
+        let config = try parse()
+        #expect(config.platform.signType.rawValue == "SHA256-RSA")
+        #expect(config.platform.md5KeyFile == nil)
+        #expect(config.platform.userIdField == "userId")
+        #expect(config.platform.timeoutSeconds == 10)
+        #expect(config.callback.listen.description == "127.0.0.1:8480")
+        #expect(config.callback.openIdField == nil)
+        #expect(config.callback.trustedProxies.isEmpty)
+        #expect(config.ipc.socketPath == "/run/openidd/openidd.sock")
+        #expect(config.ipc.socketMode == 0o660)
+        #expect(config.storageDirectory == "/var/lib/openidd")
+        #expect(config.ttlSeconds == 86_400)
+        #expect(config.maxPending == 100_000)
+    }
+
+    @Test func nullMeansDefault() throws {
+        let config = try parse(
+            text: """
+                {"platform": {"baseUrl": "https://p.example", "businessId": "b", "merchantId": "m", "signType": null,
+                  "privateKeyFile": "k", "platformPublicKeyFile": "p", "timeoutSeconds": null},
+                 "callback": {"publicUrl": "http://m.example/cb", "listen": null}}
+                """)
+        #expect(config.platform.signType.rawValue == "SHA256-RSA")
+        #expect(config.platform.timeoutSeconds == 10)
+        #expect(config.callback.listen.description == "127.0.0.1:8480")
+    }
+
+    @Test(arguments: ["platform.baseUrl", "platform.businessId", "platform.merchantId", "callback.publicUrl"])
+    func requiredKeyMissing(key: String) {
+        expectError([key: .none], key: key, containing: "required")
+    }
+
+    @Test func requiredSectionMissing() {
+        do {
+            _ = try Configuration.parse(jsonBytes(["platform": makeConfig()["platform"]!]), path: configPath)
+            Issue.record("parsed without a callback section")
+        } catch {
+            #expect(error.key == "callback.publicUrl")
+        }
+    }
+
+    @Test(arguments: ["platform.businessId", "platform.merchantId"])
+    func requiredStringsMustBeNonEmptyAndTrimmed(key: String) {
+        expectError([key: ""], key: key)
+        expectError([key: " eb1b"], key: key)
+        expectError([key: "eb1b "], key: key)
+    }
+
+    @Test func unknownSection() {
+        expectError(["platfrom.baseUrl": "https://x.example"], key: "platfrom", containing: "unknown section")
+    }
+
+    @Test(arguments: ["platform.baseURL", "callback.publicURL", "ipc.mode", "storage.dir", "requests.ttl"])
+    func unknownKey(key: String) {
+        expectError([key: "x"], key: key, containing: "unknown key")
+    }
+
+    @Test func unknownKeyMessageListsTheKnownOnes() {
+        expectError(["ipc.mode": "0660"], key: "ipc.mode", containing: "socketMode")
+    }
+
+    @Test func sectionMustBeAnObject() {
+        do {
+            _ = try parse(text: #"{"platform": [], "callback": {}}"#)
+            Issue.record("parsed")
+        } catch {
+            #expect(error.key == "platform")
+        }
+    }
+
+    @Test(arguments: ["", "[]", "{", #"{"platform": {}"#, #"{"platform": {"a" 1}}"#, "null", #""text""#])
+    func notAJSONObject(text: String) {
+        do {
+            _ = try parse(text: text)
+            Issue.record("parsed")
+        } catch {
+            #expect(error.key == nil)
+            #expect(error.description.hasPrefix(configPath))
+        }
+    }
+
+    @Test(arguments: [
+        ("platform.businessId", "754"), ("platform.merchantId", "true"), ("platform.signType", "1"),
+        ("platform.privateKeyFile", #"["k"]"#), ("platform.userIdField", "false"),
+        ("callback.listen", "8480"),
+        ("callback.openIdField", "1"), ("ipc.socketMode", "660"), ("ipc.socketPath", "true"),
+        ("storage.directory", "{}"),
+        ("callback.publicUrl", #"["https://m.example"]"#),
+    ])
+    func stringKeysRejectOtherTypes(key: String, json: String) throws {
+        let value = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
+        expectError([key: value], key: key, containing: "string")
+    }
+
+    @Test(arguments: ["platform.timeoutSeconds", "requests.ttlSeconds", "requests.maxPending"])
+    func numberKeysRejectStringsAndBools(key: String) {
+        expectError([key: "10"], key: key, containing: "must be a number")
+        expectError([key: true], key: key, containing: "must be a number")
+        expectError([key: false], key: key, containing: "must be a number")
+        expectError([key: [1]], key: key, containing: "must be a number")
+    }
+
+    @Test func numberRanges() throws {
+        expectError(
+            ["platform.timeoutSeconds": 0], key: "platform.timeoutSeconds", containing: "between 0.1 and 120")
+        expectError(["platform.timeoutSeconds": 121], key: "platform.timeoutSeconds")
+        expectError(
+            ["requests.ttlSeconds": 0], key: "requests.ttlSeconds", containing: "between 1 and 2592000")
+        expectError(["requests.ttlSeconds": -5], key: "requests.ttlSeconds")
+        expectError(["requests.maxPending": 0], key: "requests.maxPending")
+        expectError(["requests.maxPending": 10_000_001], key: "requests.maxPending")
+        #expect(try parse(["platform.timeoutSeconds": 0.1]).platform.timeoutSeconds == 0.1)
+        #expect(try parse(["requests.ttlSeconds": 2_592_000]).ttlSeconds == 2_592_000)
+        #expect(try parse(["requests.maxPending": 1]).maxPending == 1)
+    }
+
+    @Test(arguments: ["RSA", "sha256-rsa", "md5", "SHA256withRSA", ""])
+    func signTypeInvalid(value: String) {
+        expectError(["platform.signType": value], key: "platform.signType", containing: "SHA256-RSA")
+    }
+
+    @Test func rsaNeedsBothKeyFiles() {
+        expectError(
+            ["platform.privateKeyFile": .none], key: "platform.privateKeyFile", containing: "SHA256-RSA")
+        expectError(["platform.platformPublicKeyFile": .none], key: "platform.platformPublicKeyFile")
+        expectError(
+            [
+                "platform.signType": "SHA256-RSA", "platform.privateKeyFile": .none,
+                "platform.md5KeyFile": "md5.key",
+            ],
+            key: "platform.privateKeyFile")
+    }
+
+    @Test func md5NeedsTheMD5KeyFileOnly() throws {
+        expectError(["platform.signType": "MD5"], key: "platform.md5KeyFile", containing: "MD5")
+        let config = try parse([
+            "platform.signType": "MD5", "platform.md5KeyFile": "md5.key", "platform.privateKeyFile": .none,
+            "platform.platformPublicKeyFile": .none,
+        ])
+        #expect(config.platform.signType.rawValue == "MD5")
+        #expect(config.platform.privateKeyFile == nil)
+    }
+
+    @Test func keyFilePathsMustNotBeEmpty() {
+        expectError(["platform.privateKeyFile": ""], key: "platform.privateKeyFile", containing: "empty")
+        expectError(["storage.directory": ""], key: "storage.directory")
+    }
+
+    @Test(arguments: [
+        "ftp://m.example/cb", "m.example/cb", "https://", "javascript:alert(1)", "https://user@m.example/cb",
+        "https://m.example/cb#frag", "https://m.example:0/cb", "",
+    ])
+    func publicUrlMustBeHTTP(value: String) {
+        expectError(["callback.publicUrl": value], key: "callback.publicUrl")
+    }
+
+    @Test func publicUrlMustNotHaveAQuery() {
+        expectError(
+            ["callback.publicUrl": "https://m.example/cb?x=1"], key: "callback.publicUrl", containing: "query"
+        )
+    }
+
+    @Test func baseUrlMustBeHTTP() throws {
+        expectError(["platform.baseUrl": "ftp://p.example"], key: "platform.baseUrl", containing: "http")
+        #expect(
+            try parse(["platform.baseUrl": "http://127.0.0.1:8080"]).platform.baseUrl
+                == "http://127.0.0.1:8080/")
+    }
+
+    @Test(arguments: ["thirdAccount", "userId", "user_id", "u1"])
+    func userIdFieldAccepted(value: String) throws {
+        #expect(try parse(["platform.userIdField": value]).platform.userIdField == value)
+    }
+
+    @Test(arguments: ["", "user id", "user-id", "user.id", "用户", String(repeating: "u", count: 65)])
+    func fieldNamesRejected(value: String) {
+        expectError(["platform.userIdField": value], key: "platform.userIdField")
+        expectError(["callback.openIdField": value], key: "callback.openIdField")
+    }
+
+    @Test(arguments: [
+        ("0.0.0.0:8480", "0.0.0.0:8480"), ("127.0.0.1:1", "127.0.0.1:1"), ("[::1]:8480", "[::1]:8480"),
+        ("[::]:65535", "[::]:65535"), ("unix:/run/openidd/cb.sock", "unix:/run/openidd/cb.sock"),
+        ("unix:cb.sock", "unix:/etc/openidd/cb.sock"),
+    ])
+    func listenForms(text: String, expected: String) throws {
+        #expect(try parse(["callback.listen": text]).callback.listen.description == expected)
+    }
+
+    @Test(arguments: [
+        "", "8480", ":8480", "0.0.0.0", "0.0.0.0:", "0.0.0.0:65536", "0.0.0.0:-1", "0.0.0.0:http",
+        "localhost:8480",
+        "::1:8480", "[::1]", "[::1]8480", "[127.0.0.1]:8480", "[::1:8480", "unix:", "tcp:0.0.0.0:8480",
+        "0.0.0.0:8480 ",
+        "10.0.0:8480",
+    ])
+    func listenRejected(text: String) {
+        expectError(["callback.listen": text], key: "callback.listen", containing: "unix:/path")
+    }
+
+    @Test(arguments: [
+        ("0660", 0o660 as UInt32), ("660", 0o660), ("0600", 0o600), ("0777", 0o777), ("0000", 0),
+    ])
+    func socketModeAccepted(text: String, mode: UInt32) throws {
+        #expect(try parse(["ipc.socketMode": text]).ipc.socketMode == mode)
+    }
+
+    @Test(arguments: ["999", "abc", "0668", "66", "", "07777", "1777", "0o660", "0x1b0", "06600"])
+    func socketModeRejected(text: String) {
+        expectError(["ipc.socketMode": text], key: "ipc.socketMode", containing: "octal")
+    }
+
+    @Test func relativePathsResolveAgainstTheConfigFilesDirectory() throws {
+        let config = try parse(
+            [
+                "platform.privateKeyFile": "keys/merchant.pem",
+                "platform.platformPublicKeyFile": "../shared/platform.pem",
+                "ipc.socketPath": "run/openidd.sock", "storage.directory": "state",
+            ], path: "/srv/openidd/conf/config.json")
+        #expect(config.platform.privateKeyFile == "/srv/openidd/conf/keys/merchant.pem")
+        #expect(config.platform.platformPublicKeyFile == "/srv/openidd/conf/../shared/platform.pem")
+        #expect(config.ipc.socketPath == "/srv/openidd/conf/run/openidd.sock")
+        #expect(config.storageDirectory == "/srv/openidd/conf/state")
+    }
+
+    @Test func absolutePathsAreKept() throws {
+        let config = try parse(["platform.privateKeyFile": "/k/m.pem", "storage.directory": "/var/lib/x"])
+        #expect(config.platform.privateKeyFile == "/k/m.pem")
+        #expect(config.storageDirectory == "/var/lib/x")
+    }
+
+    @Test func aRelativeConfigPathResolvesAgainstTheWorkingDirectory() throws {
+        let config = try parse(["storage.directory": "state"], path: "conf/config.json")
+        let cwd = FileManagerCWD.path
+        #expect(config.storageDirectory == cwd + "/conf/state")
+    }
+
+    @Test func trustedProxies() throws {
+        let config = try parse(["callback.trustedProxies": ["127.0.0.1/32", "fd00::/8", "10.0.0.0/8"]])
+        #expect(config.callback.trustedProxies.map(\.prefixLength) == [32, 8, 8])
+        #expect(try parse(["callback.trustedProxies": [String]()]).callback.trustedProxies.isEmpty)
+    }
+
+    @Test func trustedProxiesInvalid() {
+        expectError(
+            ["callback.trustedProxies": ["10.0.0.0/8", "10.0.0.0/33"]], key: "callback.trustedProxies[1]",
+            containing: "10.0.0.0/33")
+        expectError(["callback.trustedProxies": ["proxy.example"]], key: "callback.trustedProxies[0]")
+        expectError(
+            ["callback.trustedProxies": "10.0.0.0/8"], key: "callback.trustedProxies", containing: "array")
+        expectError(
+            ["callback.trustedProxies": ["10.0.0.0/8", 5]], key: "callback.trustedProxies",
+            containing: "array")
+    }
+
+    @Test func loadReadsTheFileAndNamesAMissingOne() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("config.json", String(decoding: jsonBytes(makeConfig()), as: UTF8.self))
+        let config = try Configuration.load(path: directory.path + "/config.json")
+        #expect(config.platform.privateKeyFile == directory.path + "/keys/merchant.pem")
+
+        let missing = directory.path + "/absent.json"
+        do {
+            _ = try Configuration.load(path: missing)
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.path == missing)
+            #expect(error.key == nil)
+            #expect(error.message.contains("cannot read"))
+        }
+    }
+}
+
+private enum FileManagerCWD {
+    static var path: String { FileManager.default.currentDirectoryPath }
+}

@@ -1,0 +1,25 @@
+import Correlation
+
+let t0: Int64 = 1_795_708_041_123  // 2026-11-26T15:47:21.123Z
+
+func makeBinding(
+    serialNo: String = "s-1", userId: String = "u-42", openId: String = "open-1", merchantId: String = "eb1b",
+    businessId: String = "754e0c5d", boundAt: Int64 = t0
+) -> Binding {
+    Binding(
+        serialNo: serialNo, userId: userId, openId: openId, merchantId: merchantId, businessId: businessId,
+        boundAt: boundAt)
+}
+
+func makeRequest(
+    serialNo: String = "s-1", userId: String = "u-42", token: String = "tok",
+    expiresAt: Int64 = t0 + 86_400_000
+)
+    -> PendingRequest
+{
+    PendingRequest(
+        serialNo: serialNo, userId: userId, token: token, callbackUrl: "https://m.example/cb/\(token)",
+        createdAt: t0 - 1000, expiresAt: expiresAt)
+}
+
+func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -1,0 +1,88 @@
+import Correlation
+import JSON
+import Ledger
+import Testing
+
+@Suite struct LedgerLineTests {
+    @Test func encodeIsExactlySPECsLine() {
+        #expect(
+            text(LedgerLine.encode(makeBinding()))
+                == #"{"serialNo":"s-1","userId":"u-42","openId":"open-1","merchantId":"eb1b","businessId":"754e0c5d","boundAt":"2026-11-26T15:47:21.123Z"}"#
+                + "\n")
+    }
+
+    @Test func encodeEscapesAndEndsWithOneNewline() {
+        let line = LedgerLine.encode(makeBinding(userId: "a\"b\nc/验"))
+        #expect(text(line).contains(#""userId":"a\"b\nc/验""#))
+        #expect(line.last == 0x0A)
+        #expect(line.filter { $0 == 0x0A }.count == 1)
+    }
+
+    @Test func roundTrips() throws {
+        for binding in [makeBinding(), makeBinding(userId: "用户 \"42\"\t", openId: "O_-9", boundAt: 0)] {
+            var line = LedgerLine.encode(binding)
+            line.removeLast()
+            #expect(try LedgerLine.decodeBinding(FlatJSON.decode(line)) == binding)
+        }
+    }
+
+    @Test func decodeIgnoresUnknownKeys() throws {
+        let fields = try FlatJSON.decode(
+            Array(
+                #"{"v":2,"serialNo":"s-1","userId":"u-42","openId":"open-1","merchantId":"eb1b","businessId":"754e0c5d","boundAt":"2026-11-26T15:47:21.123Z","note":"later"}"#
+                    .utf8))
+        #expect(try LedgerLine.decodeBinding(fields) == makeBinding())
+    }
+
+    @Test(arguments: ["serialNo", "userId", "openId", "merchantId", "businessId", "boundAt"])
+    func decodeRequiresEveryField(key: String) throws {
+        var fields = try FlatJSON.decode(Array(LedgerLine.encode(makeBinding()).dropLast()))
+        fields[key] = nil
+        #expect {
+            try LedgerLine.decodeBinding(fields)
+        } throws: { error in
+            "\(error)".contains(key)
+        }
+        fields[key] = .integer(1)
+        #expect(throws: FlatJSON.DecodeError.self, "\(key) as an integer") {
+            try LedgerLine.decodeBinding(fields)
+        }
+    }
+
+    @Test(arguments: ["2026-11-26T15:47:21Z", "2026-11-26 15:47:21.123Z", "1795708041123", ""])
+    func decodeRejectsABadBoundAt(boundAt: String) throws {
+        var fields = try FlatJSON.decode(Array(LedgerLine.encode(makeBinding()).dropLast()))
+        fields["boundAt"] = .string(boundAt)
+        #expect(throws: FlatJSON.DecodeError.self) { try LedgerLine.decodeBinding(fields) }
+    }
+}
+
+@Suite struct JournalLineTests {
+    @Test func pendingRoundTrips() throws {
+        let entry = JournalLine.Entry.pending(makeRequest())
+        let line = JournalLine.encode(entry)
+        #expect(
+            text(line)
+                == #"{"op":"pending","serialNo":"s-1","userId":"u-42","token":"tok","callbackUrl":"https://m.example/cb/tok","createdAt":1795708040123,"expiresAt":1795794441123}"#
+                + "\n")
+        #expect(try JournalLine.decode(FlatJSON.decode(Array(line.dropLast()))) == entry)
+    }
+
+    @Test func failedRoundTrips() throws {
+        let line = JournalLine.encode(.failed(serialNo: "s-9"))
+        #expect(text(line) == #"{"op":"failed","serialNo":"s-9"}"# + "\n")
+        #expect(try JournalLine.decode(FlatJSON.decode(Array(line.dropLast()))) == .failed(serialNo: "s-9"))
+    }
+
+    @Test(arguments: [
+        #"{"op":"bound","serialNo":"s"}"#, #"{"serialNo":"s"}"#, #"{"op":1,"serialNo":"s"}"#,
+        #"{"op":"failed"}"#,
+        #"{"op":"pending","serialNo":"s","userId":"u","token":"t","callbackUrl":"c","createdAt":"1","expiresAt":2}"#,
+        #"{"op":"pending","serialNo":"s","userId":"u","token":"t","callbackUrl":"c","createdAt":1}"#,
+        #"{"op":"pending","serialNo":"s","userId":"u","callbackUrl":"c","createdAt":1,"expiresAt":2}"#,
+    ])
+    func decodeRejectsIncompleteEntries(json: String) throws {
+        let fields = try FlatJSON.decode(Array(json.utf8))
+        #expect(throws: FlatJSON.DecodeError.self) { try JournalLine.decode(fields) }
+    }
+}

@@ -1,0 +1,109 @@
+import Correlation
+import Ledger
+import Testing
+
+@Suite struct StoreTests {
+    @Test func openCreatesAnEmptyStore() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("state")
+        let (store, replayed) = try Store.open(directory: path, now: t0)
+        #expect(store.directory == path)
+        #expect(replayed.registry.openCount == 0)
+        #expect(replayed.registry.bindingCount == 0)
+        #expect(replayed.tornTails.isEmpty)
+        #expect(store.failure == nil)
+    }
+
+    @Test func replaysJournalAndLedgerIntoARegistry() throws {
+        let directory = try TemporaryDirectory()
+        let journal =
+            [
+                JournalLine.encode(.pending(makeRequest(serialNo: "pending", token: "t-p"))),
+                JournalLine.encode(.pending(makeRequest(serialNo: "failed"))),
+                JournalLine.encode(.pending(makeRequest(serialNo: "bound", userId: "u-7"))),
+                JournalLine.encode(.pending(makeRequest(serialNo: "old", expiresAt: t0 - 1))),
+                JournalLine.encode(.failed(serialNo: "failed")),
+            ].flatMap { $0 }
+        let ledger =
+            [
+                LedgerLine.encode(makeBinding(serialNo: "bound", userId: "u-7", openId: "o-7")),
+                LedgerLine.encode(makeBinding(serialNo: "never-journaled", userId: "u-8", openId: "o-8")),
+                LedgerLine.encode(makeBinding(serialNo: "never-journaled", userId: "u-8", openId: "o-8")),
+            ].flatMap { $0 }
+        try directory.write(Store.journalName, text(journal))
+        try directory.write(Store.ledgerName, text(ledger))
+
+        let (_, replayed) = try Store.open(directory: directory.path, now: t0)
+        var registry = replayed.registry
+        #expect(registry.status(serialNo: "pending", now: t0)?.state == .pending)
+        #expect(registry.status(serialNo: "failed", now: t0)?.state == .failed)
+        #expect(registry.status(serialNo: "bound", now: t0)?.state == .bound)
+        #expect(registry.status(serialNo: "old", now: t0)?.state == .expired)
+        #expect(registry.status(serialNo: "never-journaled", now: t0)?.openId == "o-8")
+        #expect(registry.openCount == 1, "only `pending` is still open after the expiry sweep")
+        #expect(registry.bindingCount == 2)
+        #expect(registry.latestBinding(userId: "u-7")?.openId == "o-7")
+        #expect(
+            registry.beginBinding(serialNo: "pending", openId: "o-1", userId: nil, now: t0) { $0 == "t-p" }
+                == .proceed(makeRequest(serialNo: "pending", token: "t-p")))
+    }
+
+    @Test func appendsAreReplayedOnReopen() throws {
+        let directory = try TemporaryDirectory()
+        do {
+            let (store, _) = try Store.open(directory: directory.path, now: t0)
+            try store.append(.pending(makeRequest()))
+            try store.append(makeBinding())
+        }
+        #expect(try directory.read(Store.ledgerName) == text(LedgerLine.encode(makeBinding())))
+        let (store, replayed) = try Store.open(directory: directory.path, now: t0)
+        #expect(replayed.registry.latestBinding(userId: "u-42") == makeBinding())
+        #expect(replayed.registry.openCount == 0)
+        try store.append(makeBinding(serialNo: "s-2", openId: "open-2"))
+        #expect(try directory.read(Store.ledgerName).split(separator: "\n").count == 2)
+    }
+
+    @Test func tornTailsAreReportedAndAppendsStartOnAFreshLine() throws {
+        let directory = try TemporaryDirectory()
+        let complete = text(LedgerLine.encode(makeBinding()))
+        try directory.write(Store.ledgerName, complete + #"{"serialNo":"s-2","us"#)
+        try directory.write(Store.journalName, #"{"op":"pen"#)
+        let (store, replayed) = try Store.open(directory: directory.path, now: t0)
+        #expect(
+            Set(replayed.tornTails) == [
+                directory.file(Store.ledgerName + ".torn-\(t0)"),
+                directory.file(Store.journalName + ".torn-\(t0)"),
+            ])
+        #expect(try directory.read(Store.ledgerName + ".torn-\(t0)") == #"{"serialNo":"s-2","us"#)
+        #expect(replayed.registry.bindingCount == 1)
+        try store.append(makeBinding(serialNo: "s-3", openId: "open-3"))
+        #expect(
+            try directory.read(Store.ledgerName) == complete
+                + text(LedgerLine.encode(makeBinding(serialNo: "s-3", openId: "open-3"))))
+    }
+
+    @Test func corruptLedgerLineRefusesToOpen() throws {
+        let directory = try TemporaryDirectory()
+        let content =
+            text(LedgerLine.encode(makeBinding())) + "{not json}\n"
+            + text(LedgerLine.encode(makeBinding(serialNo: "s-2")))
+        try directory.write(Store.ledgerName, content)
+        #expect {
+            try Store.open(directory: directory.path, now: t0)
+        } throws: { error in
+            error is LedgerError && "\(error)".contains(Store.ledgerName) && "\(error)".contains("line 2")
+        }
+        #expect(try directory.read(Store.ledgerName) == content)
+    }
+
+    @Test func corruptJournalLineRefusesToOpen() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(Store.journalName, #"{"op":"unknown","serialNo":"s"}"# + "\n")
+        #expect {
+            try Store.open(directory: directory.path, now: t0)
+        } throws: { error in
+            "\(error)".contains(Store.journalName) && "\(error)".contains("line 1")
+                && "\(error)".contains("unknown op")
+        }
+    }
+}

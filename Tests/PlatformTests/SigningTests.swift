@@ -1,0 +1,152 @@
+import Crypto
+import Platform
+import Testing
+
+@Suite struct StringToSignTests {
+    @Test func matchesTheRSAFixture() throws {
+        let made = StringToSign.make(headers: makeHeaders(signType: "SHA256-RSA"), body: makeBody())
+        #expect(made == (try fixtureBytes("string_to_sign_rsa.txt")))
+    }
+
+    @Test func matchesTheMD5Fixture() throws {
+        let made = StringToSign.make(headers: makeHeaders(signType: "MD5"), body: makeBody())
+        #expect(made == (try fixtureBytes("string_to_sign_md5.txt")))
+    }
+
+    @Test func sortsByNameWhateverTheInputOrder() {
+        let shuffled: [(name: String, value: String)] = [
+            ("timestamp", "1628772138668"), ("signType", "MD5"), ("nonce", "24bc8a1f"),
+            ("businessId", "754e0c5d"),
+        ]
+        #expect(
+            text(StringToSign.make(headers: shuffled, body: Array("{}".utf8)))
+                == "businessId=754e0c5d&nonce=24bc8a1f&signType=MD5&timestamp=1628772138668{}")
+    }
+
+    @Test func excludesSignEmptyValuesAndOtherHeaders() {
+        let headers: [(name: String, value: String)] = [
+            ("sign", "AAAA"), ("businessId", "b"), ("nonce", ""), ("Content-Type", "application/json"),
+            ("timestamp", "1"), ("Host", "x"),
+        ]
+        #expect(
+            text(StringToSign.make(headers: headers, body: Array("B".utf8))) == "businessId=b&timestamp=1B")
+    }
+
+    @Test func signTypeOnlyWhenSent() {
+        let headers: [(name: String, value: String)] = [
+            ("businessId", "b"), ("nonce", "n"), ("timestamp", "1"),
+        ]
+        #expect(text(StringToSign.make(headers: headers, body: [])) == "businessId=b&nonce=n&timestamp=1")
+    }
+
+    @Test func namesAreCaseSensitive() {
+        let headers: [(name: String, value: String)] = [
+            ("BusinessId", "b"), ("signtype", "MD5"), ("nonce", "n"),
+        ]
+        #expect(text(StringToSign.make(headers: headers, body: [])) == "nonce=n")
+    }
+
+    @Test func bodyBytesAreUsedAsGiven() {
+        let body: [UInt8] = Array(#"{"a" : "https:\/\/x", "b":"验"}"#.utf8) + [0xFF]
+        let made = StringToSign.make(headers: [("nonce", "n")], body: body)
+        #expect(made == Array("nonce=n".utf8) + body)
+    }
+}
+
+@Suite struct SigningKeysTests {
+    @Test func rsaSignatureEqualsTheRecordedOne() throws {
+        let keys = try makeKeys()
+        let signature = try keys.sign(try fixtureBytes("string_to_sign_rsa.txt"), type: .sha256RSA)
+        #expect(signature == (try fixture("string_to_sign_rsa.sig.b64")))
+    }
+
+    @Test(arguments: ["merchant_pkcs1.pem", "merchant_pkcs8.b64"])
+    func everyPrivateKeyFormSignsAlike(name: String) throws {
+        let keys = SigningKeys(merchantPrivateKey: try RSAPrivateKey(text: try fixture(name)))
+        #expect(
+            try keys.sign(try fixtureBytes("string_to_sign_rsa.txt"), type: .sha256RSA)
+                == (try fixture("string_to_sign_rsa.sig.b64")))
+    }
+
+    @Test func md5EqualsTheExpectedValue() throws {
+        let keys = try makeKeys()
+        let signature = try keys.sign(try fixtureBytes("string_to_sign_md5.txt"), type: .md5)
+        #expect(signature == (try fixture("string_to_sign_md5.expected")))
+        #expect(signature == signature.uppercased())
+        #expect(signature.count == 32)
+    }
+
+    @Test func signingWithoutTheKeyThrows() {
+        #expect(throws: SigningKeys.MissingKey.self) {
+            try SigningKeys(md5Key: md5Key).sign([1], type: .sha256RSA)
+        }
+        #expect(throws: SigningKeys.MissingKey.self) { try SigningKeys().sign([1], type: .md5) }
+    }
+
+    @Test func authHeadersHaveExactNamesAndOrder() throws {
+        let keys = try makeKeys()
+        for (type, expected) in [
+            (SignType.sha256RSA, "string_to_sign_rsa.sig.b64"), (.md5, "string_to_sign_md5.expected"),
+        ] {
+            let headers = try keys.authHeaders(
+                businessId: "754e0c5d", nonce: "24bc8a1f", timestamp: 1_628_772_138_668, signType: type,
+                body: makeBody())
+            #expect(headers.map(\.name) == ["businessId", "nonce", "timestamp", "signType", "sign"])
+            #expect(
+                headers.map(\.value).dropLast() == ["754e0c5d", "24bc8a1f", "1628772138668", type.rawValue])
+            #expect(headers.last?.value == (try fixture(expected)), "\(type)")
+        }
+    }
+
+    @Test func authHeadersWithoutAKeyThrow() {
+        #expect(throws: SigningKeys.MissingKey.self) {
+            try SigningKeys().authHeaders(businessId: "b", nonce: "n", timestamp: 1, signType: .md5, body: [])
+        }
+    }
+
+    @Test func signTypeRawValues() {
+        #expect(SignType.sha256RSA.rawValue == "SHA256-RSA")
+        #expect(SignType.md5.rawValue == "MD5")
+        #expect(SignType(rawValue: "md5") == nil)
+    }
+
+    @Test func verifyRSA() throws {
+        let keys = try makeKeys()
+        let message = try fixtureBytes("string_to_sign_rsa.txt")
+        let signature = try fixture("string_to_sign_rsa.sig.b64")
+        #expect(keys.verify(message, signature: signature, type: .sha256RSA) == .valid)
+        #expect(keys.verify(message + [0x20], signature: signature, type: .sha256RSA) == .invalid)
+        var flipped = Array(try #require(Base64.decode(signature)))
+        flipped[10] ^= 1
+        #expect(keys.verify(message, signature: Base64.encode(flipped), type: .sha256RSA) == .invalid)
+        #expect(keys.verify(message, signature: "", type: .sha256RSA) == .invalid)
+        #expect(keys.verify(message, signature: "not base64!*", type: .sha256RSA) == .invalid)
+        #expect(keys.verify(message, signature: "AAAA", type: .sha256RSA) == .invalid)
+        #expect(SigningKeys(md5Key: md5Key).verify(message, signature: signature, type: .sha256RSA) == .noKey)
+    }
+
+    @Test func verifyRejectsASignatureByAnotherKey() throws {
+        let other = try RSAPrivateKey.generate(bits: 2048)
+        let message = try fixtureBytes("string_to_sign_rsa.txt")
+        let forged = Base64.encode(try other.signSHA256(message))
+        #expect(try makeKeys().verify(message, signature: forged, type: .sha256RSA) == .invalid)
+    }
+
+    @Test func verifyMD5() throws {
+        let keys = try makeKeys()
+        let message = try fixtureBytes("string_to_sign_md5.txt")
+        let expected = try fixture("string_to_sign_md5.expected")
+        #expect(keys.verify(message, signature: expected, type: .md5) == .valid)
+        #expect(
+            keys.verify(message, signature: expected.lowercased(), type: .md5) == .valid,
+            "lowercase hex accepted")
+        #expect(keys.verify(message + [0x20], signature: expected, type: .md5) == .invalid)
+        #expect(keys.verify(message, signature: String(expected.dropLast()), type: .md5) == .invalid)
+        #expect(keys.verify(message, signature: expected + "0", type: .md5) == .invalid)
+        #expect(keys.verify(message, signature: "", type: .md5) == .invalid)
+        #expect(
+            SigningKeys(md5Key: Array("other-key".utf8)).verify(message, signature: expected, type: .md5)
+                == .invalid)
+        #expect(SigningKeys().verify(message, signature: expected, type: .md5) == .noKey)
+    }
+}
