@@ -1,0 +1,256 @@
+import Crypto
+import Foundation
+import Platform
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Every refusal SPEC lists for the callback endpoint: the right status, a `FAIL <reason>` body, and no
+/// ledger line.
+@Suite struct CallbackRefusalTests {
+    /// One daemon with a pending request, shared by the checks of one test.
+    struct Fixture {
+        let platform: FakePlatform
+        let daemon: DaemonUnderTest
+        let serialNo: String
+        let token: String
+
+        init(ttlSeconds: Int = 3600, extraCallback: String = "") throws {
+            let directory = TemporaryDirectory()
+            platform = try FakePlatform(in: directory)
+            daemon = DaemonUnderTest(
+                platformUrl: platform.baseUrl, ttlSeconds: ttlSeconds, extraCallback: extraCallback, directory: directory)
+            try daemon.start()
+            let issued = try daemon.issue(userId: "u-42")
+            serialNo = issued.serialNo
+            token = issued.token
+        }
+
+        func expectRefused(
+            _ answer: DaemonUnderTest.Answer, _ status: Int, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            #expect(answer.status == status, "\(answer.text)", sourceLocation: sourceLocation)
+            #expect(answer.text == "FAIL \(reason)", sourceLocation: sourceLocation)
+            #expect(daemon.ledgerLines().isEmpty, sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func badSignaturesAre401() throws {
+        let f = try Fixture()
+        let body = callbackBody(serialNo: f.serialNo, openId: "oid-1")
+        // Signed with the wrong key (the merchant's own, not the platform's).
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body, signWith: SigningKeys(merchantPrivateKey: TestKeys.merchant)),
+            401, "signature invalid")
+        // A signature over the same headers but another body: the signature covers the raw bytes.
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body) { headers in
+                let unsigned = headers.filter { $0.name != "sign" }
+                let other = Array(callbackBody(serialNo: f.serialNo, openId: "oid-2").utf8)
+                let sign = try! SigningKeys(merchantPrivateKey: TestKeys.platform).sign(
+                    StringToSign.make(headers: unsigned, body: other), type: .sha256RSA)
+                headers = unsigned + [("sign", sign)]
+            }, 401, "signature invalid")
+        // The same body re-encoded (spaces added) no longer matches: never re-encode before verifying.
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body) { headers in
+                let unsigned = headers.filter { $0.name != "sign" }
+                let reencoded = Array(body.replacingOccurrences(of: ",", with: ", ").utf8)
+                let sign = try! SigningKeys(merchantPrivateKey: TestKeys.platform).sign(
+                    StringToSign.make(headers: unsigned, body: reencoded), type: .sha256RSA)
+                headers = unsigned + [("sign", sign)]
+            }, 401, "signature invalid")
+        // A signed header changed after signing.
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body) { headers in
+                headers = headers.map { $0.name == "nonce" ? ("nonce", "tampered") : $0 }
+            }, 401, "signature invalid")
+        // Missing sign.
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body) { headers in headers.removeAll { $0.name == "sign" } },
+            401, "signature missing")
+        // Garbage sign.
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body) { headers in
+                headers = headers.map { $0.name == "sign" ? ("sign", "!!not base64!!") : $0 }
+            }, 401, "signature invalid")
+        // MD5 is not configured for this RSA merchant.
+        f.expectRefused(try f.daemon.callback(token: f.token, body: body, signType: .md5), 401, "signType MD5 not configured")
+        // Unknown signType.
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body) { headers in
+                headers = headers.map { $0.name == "signType" ? ("signType", "SHA1") : $0 }
+            }, 400, "unknown signType")
+        // The signature text never appears in the log, nor does an expected value.
+        #expect(f.daemon.log.contains("security: callback signature invalid"))
+        #expect(!f.daemon.log.contains("sign="))
+    }
+
+    @Test func aValidSignatureWithoutSignTypeUsesTheConfiguredType() throws {
+        let f = try Fixture()
+        let answer = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-1")) {
+            headers in
+            // Re-sign without the signType header, as a platform that omits it would.
+            let body = Array(callbackBody(serialNo: f.serialNo, openId: "oid-1").utf8)
+            var unsigned: [(name: String, value: String)] = [
+                ("businessId", DaemonUnderTest.businessId), ("nonce", "abc"), ("timestamp", "1700000000000"),
+            ]
+            let sign = try! SigningKeys(merchantPrivateKey: TestKeys.platform).sign(
+                StringToSign.make(headers: unsigned, body: body), type: .sha256RSA)
+            unsigned.append(("sign", sign))
+            headers = unsigned
+        }
+        #expect(answer.text == "SUCCESS")
+        #expect(f.daemon.ledgerLines().count == 1)
+    }
+
+    @Test func aCallbackSignedByAnIndependentSignerBinds() throws {
+        // Python's `cryptography` signs, as the real platform's own stack would.
+        let f = try Fixture()
+        let body = callbackBody(serialNo: f.serialNo, openId: "oid-python")
+        let keyFile = f.daemon.directory.write("platform_private.pem", TestKeys.platform.pkcs8PEM())
+        let script = """
+            import base64, sys
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import padding
+            key = serialization.load_pem_private_key(open(sys.argv[1], 'rb').read(), password=None)
+            message = sys.argv[2].encode()
+            print(base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode())
+            """
+        let stringToSign = "businessId=\(DaemonUnderTest.businessId)&nonce=py-nonce&signType=SHA256-RSA&timestamp=1700000000000" + body
+        let signed = try run("/usr/bin/env", ["python3", "-c", script, keyFile, stringToSign])
+        let sign = signed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let answer = try f.daemon.callback(token: f.token, body: body) { headers in
+            headers = [
+                ("businessId", DaemonUnderTest.businessId), ("nonce", "py-nonce"), ("timestamp", "1700000000000"),
+                ("signType", "SHA256-RSA"), ("sign", sign),
+            ]
+        }
+        #expect(answer.text == "SUCCESS")
+    }
+
+    @Test func badFieldsAre400() throws {
+        let f = try Fixture()
+        f.expectRefused(try f.daemon.callback(token: f.token, body: "not json"), 400, "body is not a JSON object")
+        f.expectRefused(try f.daemon.callback(token: f.token, body: "[1,2]"), 400, "body is not a JSON object")
+        f.expectRefused(try f.daemon.callback(token: f.token, body: #"{"openId":"oid"}"#), 400, "serialNo missing or malformed")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"serialNo":"\#(f.serialNo)"}"#), 400, "openId missing")
+        for bad in ["", "has space", "semi;colon", String(repeating: "a", count: 129), "ünïcode"] {
+            f.expectRefused(
+                try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: bad)), 400,
+                "openId malformed")
+        }
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"serialNo":"\#(f.serialNo)","openId":42}"#), 400,
+            "openId malformed")
+        f.expectRefused(
+            try f.daemon.callback(
+                token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","userId":"someone-else""#)),
+            400, "userId mismatch")
+        f.expectRefused(
+            try f.daemon.callback(
+                token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","thirdAccount":"intruder""#)),
+            400, "userId mismatch")
+        // The alternative openId spellings and a matching userId are accepted.
+        let ok = try f.daemon.callback(
+            token: f.token, body: #"{"serialNo":"\#(f.serialNo)","open_id":"oid-alt","thirdAccount":"u-42"}"#)
+        #expect(ok.text == "SUCCESS")
+    }
+
+    @Test func wrongTokenIs403AndUnknownSerialIs404() throws {
+        let f = try Fixture()
+        let otherToken = SecureRandom.token(byteCount: 32)
+        f.expectRefused(
+            try f.daemon.callback(token: otherToken, body: callbackBody(serialNo: f.serialNo, openId: "oid")), 403,
+            "token mismatch")
+        #expect(f.daemon.log.contains("security: callback path token does not match"))
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: callbackBody(serialNo: "never-issued", openId: "oid")), 404,
+            "unknown serialNo")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: "{}", path: "/elsewhere/\(f.token)"), 404, "not found")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: "{}", path: "/openidd/callback/"), 404, "not found")
+        f.expectRefused(try f.daemon.callback(token: f.token, body: "", method: "GET"), 405, "method not allowed")
+    }
+
+    @Test func secondOpenIdIs409AndRepeatIsIdempotent() throws {
+        let f = try Fixture()
+        let first = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-first"))
+        #expect(first.text == "SUCCESS")
+        let conflict = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-second"))
+        #expect(conflict.status == 409)
+        #expect(conflict.text == "FAIL serialNo already bound to another openId")
+        #expect(f.daemon.log.contains("security: serialNo already bound to another openId"))
+        let again = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-first"))
+        #expect(again.text == "SUCCESS")
+        #expect(f.daemon.ledgerLines().count == 1)
+        let binding = try f.daemon.ipc("GET", "/v1/bindings?userId=u-42")
+        #expect(binding.json["openId"] as? String == "oid-first")
+    }
+
+    @Test func expiredRequestIs410() throws {
+        let f = try Fixture(ttlSeconds: 1)
+        usleep(1_200_000)
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid")), 410,
+            "request expired")
+        #expect(try f.daemon.ipc("GET", "/v1/requests/\(f.serialNo)").json["state"] as? String == "expired")
+    }
+
+    @Test func oversizedBodyIs413() throws {
+        let f = try Fixture()
+        let padding = String(repeating: "x", count: 70 * 1024)
+        let answer = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: ",\"pad\":\"\(padding)\""))
+        #expect(answer.status == 413)
+        #expect(answer.text.hasPrefix("FAIL "))
+        #expect(f.daemon.ledgerLines().isEmpty)
+        // The daemon still serves.
+        let ok = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
+        #expect(ok.text == "SUCCESS")
+    }
+
+    @Test func malformedHTTPIsRefusedAndTheDaemonKeepsServing() throws {
+        let f = try Fixture()
+        for raw in [
+            "POST /openidd/callback/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST /openidd/callback/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "GARBAGE\r\n\r\n",
+        ] {
+            let reply = try rawExchange(port: f.daemon.callbackPort, raw)
+            #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
+        }
+        let ok = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
+        #expect(ok.text == "SUCCESS")
+    }
+}
+
+/// Sends raw bytes over TCP and returns whatever comes back before the server closes.
+func rawExchange(port: Int, _ request: String) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw TestFailure("connect failed") }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let bytes = Array(request.utf8)
+    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    var reply: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count <= 0 { break }
+        reply += buffer[0..<count]
+    }
+    return String(decoding: reply, as: UTF8.self)
+}
