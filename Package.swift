@@ -52,7 +52,8 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "Config", "Crypto", "HTTP1", "HTTPClient", "HTTPServer", "JSON", "Logging", "Platform", "POSIX",
+                "Config", "Crypto", "HTTP1", "HTTPClient", "HTTPServer", "JSON", "Logging", "Platform",
+                "POSIX",
             ]
         ),
         .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "Sandbox"]),

@@ -13,7 +13,8 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         let maximum = address.count * 8
         let length: Int
         if parts.count == 2 {
-            guard let value = Int(parts[1]), (0...maximum).contains(value), parts[1].allSatisfy(\.isASCII) else {
+            guard let value = Int(parts[1]), (0...maximum).contains(value), parts[1].allSatisfy(\.isASCII)
+            else {
                 return nil
             }
             length = value
@@ -40,7 +41,8 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         var buffer = [CChar](repeating: 0, count: 64)
         let family = network.count == 4 ? AF_INET : AF_INET6
         _ = network.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/\(prefixLength)"
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            + "/\(prefixLength)"
     }
 
     /// 4 bytes for IPv4, 16 for IPv6, nil for anything else.

@@ -60,7 +60,8 @@ public struct Configuration: Sendable {
     /// Every key, for the unknown-key check and the README.
     static let knownKeys: [String: Set<String>] = [
         "platform": [
-            "baseUrl", "businessId", "merchantId", "signType", "privateKeyFile", "platformPublicKeyFile", "md5KeyFile",
+            "baseUrl", "businessId", "merchantId", "signType", "privateKeyFile", "platformPublicKeyFile",
+            "md5KeyFile",
             "userIdField", "timeoutSeconds",
         ],
         "callback": ["listen", "publicUrl", "openIdField", "trustedProxies"],
@@ -83,7 +84,8 @@ public struct Configuration: Sendable {
         var reader = try Reader(bytes: bytes, path: path)
         let signTypeText = try reader.string("platform.signType", default: SignType.sha256RSA.rawValue)
         guard let signType = SignType(rawValue: signTypeText) else {
-            throw reader.error("platform.signType", "must be \"SHA256-RSA\" or \"MD5\", not \"\(signTypeText)\"")
+            throw reader.error(
+                "platform.signType", "must be \"SHA256-RSA\" or \"MD5\", not \"\(signTypeText)\"")
         }
         let platform = PlatformSection(
             baseUrl: try reader.url("platform.baseUrl").description,
@@ -97,24 +99,34 @@ public struct Configuration: Sendable {
             timeoutSeconds: try reader.number("platform.timeoutSeconds", default: 10, range: 0.1...120))
         switch signType {
         case .sha256RSA:
-            if platform.privateKeyFile == nil { throw reader.error("platform.privateKeyFile", "is required with signType SHA256-RSA") }
+            if platform.privateKeyFile == nil {
+                throw reader.error("platform.privateKeyFile", "is required with signType SHA256-RSA")
+            }
             if platform.platformPublicKeyFile == nil {
-                throw reader.error("platform.platformPublicKeyFile", "is required with signType SHA256-RSA (to verify callbacks)")
+                throw reader.error(
+                    "platform.platformPublicKeyFile",
+                    "is required with signType SHA256-RSA (to verify callbacks)")
             }
         case .md5:
-            if platform.md5KeyFile == nil { throw reader.error("platform.md5KeyFile", "is required with signType MD5") }
+            if platform.md5KeyFile == nil {
+                throw reader.error("platform.md5KeyFile", "is required with signType MD5")
+            }
         }
         guard FieldName.isValid(platform.userIdField) else {
-            throw reader.error("platform.userIdField", "must be a plain field name such as \"userId\" or \"thirdAccount\"")
+            throw reader.error(
+                "platform.userIdField", "must be a plain field name such as \"userId\" or \"thirdAccount\"")
         }
 
         let listenText = try reader.string("callback.listen", default: "127.0.0.1:8480")
         guard let listen = parseListen(listenText, relativeTo: reader.directory) else {
-            throw reader.error("callback.listen", "must be \"HOST:PORT\", \"[IPv6]:PORT\" or \"unix:/path\", not \"\(listenText)\"")
+            throw reader.error(
+                "callback.listen",
+                "must be \"HOST:PORT\", \"[IPv6]:PORT\" or \"unix:/path\", not \"\(listenText)\"")
         }
         let publicUrl = try reader.url("callback.publicUrl")
         guard !publicUrl.target.contains("?") else {
-            throw reader.error("callback.publicUrl", "must not have a query; the daemon appends /{token} to it")
+            throw reader.error(
+                "callback.publicUrl", "must not have a query; the daemon appends /{token} to it")
         }
         let openIdField = try reader.optionalString("callback.openIdField")
         if let openIdField, !FieldName.isValid(openIdField) {
@@ -123,25 +135,30 @@ public struct Configuration: Sendable {
         var proxies: [CIDR] = []
         for (index, text) in try reader.stringArray("callback.trustedProxies").enumerated() {
             guard let cidr = CIDR(text) else {
-                throw reader.error("callback.trustedProxies[\(index)]", "\"\(text)\" is not a CIDR such as 127.0.0.1/32 or ::1/128")
+                throw reader.error(
+                    "callback.trustedProxies[\(index)]",
+                    "\"\(text)\" is not a CIDR such as 127.0.0.1/32 or ::1/128")
             }
             proxies.append(cidr)
         }
 
         let socketPath = try reader.path("ipc.socketPath", default: "/run/openidd/openidd.sock")
         let modeText = try reader.string("ipc.socketMode", default: "0660")
-        guard modeText.count >= 3, modeText.count <= 4, let mode = mode_t(modeText, radix: 8), mode <= 0o777 else {
+        guard modeText.count >= 3, modeText.count <= 4, let mode = mode_t(modeText, radix: 8), mode <= 0o777
+        else {
             throw reader.error("ipc.socketMode", "must be an octal string such as \"0660\"")
         }
 
         let configuration = Configuration(
             path: path,
             platform: platform,
-            callback: CallbackSection(listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
+            callback: CallbackSection(
+                listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
             ipc: IPCSection(socketPath: socketPath, socketMode: mode),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
             ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
-            maxPending: Int(try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)))
+            maxPending: Int(try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000))
+        )
         try reader.rejectUnknownKeys()
         return configuration
     }
@@ -162,12 +179,14 @@ public struct Configuration: Sendable {
             do {
                 keys.platformPublicKey = try RSAPublicKey(text: text)
             } catch {
-                throw ConfigError(path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
+                throw ConfigError(
+                    path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
             }
         }
         if let file = platform.md5KeyFile {
             // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
-            let text = try readKeyFile(file, key: "platform.md5KeyFile").trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = try readKeyFile(file, key: "platform.md5KeyFile").trimmingCharacters(
+                in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
             }
@@ -190,7 +209,9 @@ public struct Configuration: Sendable {
             guard !path.isEmpty else { return nil }
             return .unix(path: path.hasPrefix("/") ? path : directory + "/" + path)
         }
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            return nil
+        }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") {
             host = String(host.dropFirst().dropLast())
@@ -206,7 +227,9 @@ public struct Configuration: Sendable {
 enum FieldName {
     static func isValid(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 64
-            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_")
+            }
     }
 }
 
@@ -222,13 +245,21 @@ private struct Reader {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         self.directory = FileSystem.directoryName(of: absolute)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw ConfigError(path: path, key: nil, message: "is not a JSON object (check for a trailing comma or a missing quote)")
+            throw ConfigError(
+                path: path, key: nil,
+                message: "is not a JSON object (check for a trailing comma or a missing quote)")
         }
         for (section, value) in object {
             guard Configuration.knownKeys[section] != nil else {
-                throw ConfigError(path: path, key: section, message: "unknown section; known sections are \(Configuration.knownKeys.keys.sorted().joined(separator: ", "))")
+                throw ConfigError(
+                    path: path, key: section,
+                    message:
+                        "unknown section; known sections are \(Configuration.knownKeys.keys.sorted().joined(separator: ", "))"
+                )
             }
-            guard value is [String: Any] else { throw ConfigError(path: path, key: section, message: "must be an object") }
+            guard value is [String: Any] else {
+                throw ConfigError(path: path, key: section, message: "must be an object")
+            }
         }
         self.root = object
     }
@@ -265,7 +296,9 @@ private struct Reader {
 
     mutating func url(_ key: String) throws(ConfigError) -> HTTPURL {
         let text = try nonEmptyString(key)
-        guard let url = HTTPURL(text) else { throw error(key, "must be an http:// or https:// URL, not \"\(text)\"") }
+        guard let url = HTTPURL(text) else {
+            throw error(key, "must be an http:// or https:// URL, not \"\(text)\"")
+        }
         return url
     }
 
@@ -283,7 +316,9 @@ private struct Reader {
         try optionalPath(key) ?? fallback
     }
 
-    mutating func number(_ key: String, default fallback: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+    mutating func number(_ key: String, default fallback: Double, range: ClosedRange<Double>)
+        throws(ConfigError) -> Double
+    {
         guard let raw = value(key) else { return fallback }
         guard let number = raw as? NSNumber, String(cString: number.objCType) != "c" else {
             throw error(key, "must be a number")
@@ -305,7 +340,8 @@ private struct Reader {
 
     func rejectUnknownKeys() throws(ConfigError) {
         for (section, value) in root {
-            for key in (value as? [String: Any] ?? [:]).keys.sorted() where !seen.contains("\(section).\(key)") {
+            for key in (value as? [String: Any] ?? [:]).keys.sorted()
+            where !seen.contains("\(section).\(key)") {
                 let known = Configuration.knownKeys[section, default: []].sorted().joined(separator: ", ")
                 throw error("\(section).\(key)", "unknown key; \(section) accepts \(known)")
             }

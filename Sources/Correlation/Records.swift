@@ -10,7 +10,8 @@ public struct PendingRequest: Sendable, Equatable {
     public let expiresAt: Int64
 
     public init(
-        serialNo: String, userId: String, token: String, callbackUrl: String, createdAt: Int64, expiresAt: Int64
+        serialNo: String, userId: String, token: String, callbackUrl: String, createdAt: Int64,
+        expiresAt: Int64
     ) {
         self.serialNo = serialNo
         self.userId = userId
@@ -30,8 +31,10 @@ public struct Binding: Sendable, Equatable {
     public let businessId: String
     public let boundAt: Int64
 
-    public init(serialNo: String, userId: String, openId: String, merchantId: String, businessId: String, boundAt: Int64)
-    {
+    public init(
+        serialNo: String, userId: String, openId: String, merchantId: String, businessId: String,
+        boundAt: Int64
+    ) {
         self.serialNo = serialNo
         self.userId = userId
         self.openId = openId

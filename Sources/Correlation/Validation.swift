@@ -14,7 +14,9 @@ public enum Validation {
     /// userId: the merchant's own customer id, 1–128 characters, no control characters.
     public static func isValidUserId(_ value: String) -> Bool {
         guard !value.isEmpty, value.count <= 128 else { return false }
-        return value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) }
+        return value.unicodeScalars.allSatisfy {
+            $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value)
+        }
     }
 
     static func isToken(_ value: String, maximumLength: Int) -> Bool {

@@ -29,7 +29,10 @@ public final class BindingService: @unchecked Sendable {
     public let store: Store
     private let logger: Logger
 
-    public init(settings: Settings, platform: PlatformClient, keys: SigningKeys, store: Store, registry: Registry, logger: Logger) {
+    public init(
+        settings: Settings, platform: PlatformClient, keys: SigningKeys, store: Store, registry: Registry,
+        logger: Logger
+    ) {
         self.settings = settings
         self.platform = platform
         self.keys = keys
@@ -140,7 +143,8 @@ public final class BindingService: @unchecked Sendable {
         case .conflict(let binding): return .conflict(existing: binding)
         case .proceed(let request):
             let binding = Binding(
-                serialNo: serialNo, userId: request.userId, openId: openId, merchantId: settings.account.merchantId,
+                serialNo: serialNo, userId: request.userId, openId: openId,
+                merchantId: settings.account.merchantId,
                 businessId: settings.account.businessId, boundAt: now)
             do {
                 try store.append(binding)
@@ -173,7 +177,9 @@ public final class BindingService: @unchecked Sendable {
             while true {
                 let now = WallClock.nowMilliseconds()
                 guard let status = registry.status(serialNo: serialNo, now: now) else { return nil }
-                guard status.state == .pending, !shuttingDown, MonotonicClock.nowNanos() < deadline else { return status }
+                guard status.state == .pending, !shuttingDown, MonotonicClock.nowNanos() < deadline else {
+                    return status
+                }
                 // Wake at the earlier of the wait's end and the request's expiry.
                 let untilExpiry = UInt64(max(status.expiresAt - now, 0)) * 1_000_000
                 condition.wait(untilNanos: min(deadline, MonotonicClock.nowNanos() + untilExpiry))
@@ -189,7 +195,9 @@ public final class BindingService: @unchecked Sendable {
 
     public var counts: Counts {
         condition.withLock {
-            Counts(pending: registry.openCount, bindings: registry.bindingCount, lastPlatformError: lastPlatformError)
+            Counts(
+                pending: registry.openCount, bindings: registry.bindingCount,
+                lastPlatformError: lastPlatformError)
         }
     }
 

@@ -19,7 +19,10 @@ public struct CallbackEndpoint: Sendable {
     let trustedProxies: [CIDR]
     let logger: Logger
 
-    public init(service: BindingService, publicPath: String, openIdField: String?, trustedProxies: [CIDR], logger: Logger) {
+    public init(
+        service: BindingService, publicPath: String, openIdField: String?, trustedProxies: [CIDR],
+        logger: Logger
+    ) {
         self.service = service
         self.pathPrefix = publicPath.hasSuffix("/") ? String(publicPath.dropLast()) : publicPath
         self.openIdField = openIdField
@@ -31,7 +34,9 @@ public struct CallbackEndpoint: Sendable {
         let log = logger.with("client", clientAddress(request, peer: peer))
         guard request.path.hasPrefix(pathPrefix + "/") else { return fail(404, "not found") }
         let token = String(request.path.dropFirst(pathPrefix.count + 1))
-        guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else { return fail(404, "not found") }
+        guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else {
+            return fail(404, "not found")
+        }
         guard request.method == "POST" else {
             var response = fail(405, "method not allowed")
             response.headers.add("Allow", "POST")
@@ -58,7 +63,8 @@ public struct CallbackEndpoint: Sendable {
             log.warning("security: callback signature invalid", [("signType", signType.rawValue)])
             return fail(401, "signature invalid")
         case .noKey:
-            log.warning("security: callback signed with an unconfigured signType", [("signType", signType.rawValue)])
+            log.warning(
+                "security: callback signed with an unconfigured signType", [("signType", signType.rawValue)])
             return fail(401, "signType \(signType.rawValue) not configured")
         }
         guard request.headers["businessId"] == service.settings.account.businessId else {
@@ -67,7 +73,8 @@ public struct CallbackEndpoint: Sendable {
         }
 
         // 2. Fields.
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+        else {
             return fail(400, "body is not a JSON object")
         }
         guard let serialNo = object["serialNo"] as? String, Validation.isValidSerialNo(serialNo) else {
@@ -125,7 +132,8 @@ public struct CallbackEndpoint: Sendable {
     /// proxy itself appended).
     func clientAddress(_ request: HTTPRequest, peer: Peer) -> String {
         guard let host = peer.host else { return "unix" }
-        guard trustedProxies.contains(where: { $0.contains(host) }), let forwarded = request.headers["X-Forwarded-For"],
+        guard trustedProxies.contains(where: { $0.contains(host) }),
+            let forwarded = request.headers["X-Forwarded-For"],
             let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
             CIDR.parseAddress(last) != nil
         else { return host }

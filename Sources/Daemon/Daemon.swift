@@ -32,7 +32,10 @@ public final class Daemon: Sendable {
     private let sweeperStopped = StopFlag()
 
     /// Replays storage and binds both listeners. A listener passed in (pre-bound) is used as is.
-    public init(configuration: Configuration, keys: SigningKeys, logger: Logger, callbackListener: FileDescriptor? = nil)
+    public init(
+        configuration: Configuration, keys: SigningKeys, logger: Logger,
+        callbackListener: FileDescriptor? = nil
+    )
         throws
     {
         self.logger = logger
@@ -44,7 +47,9 @@ public final class Daemon: Sendable {
             throw DaemonError(description: "storage \(configuration.storageDirectory): \(error)")
         }
         for torn in replayed.tornTails {
-            logger.warning("a torn last line (an unacknowledged write cut by a crash) was cut off and saved", [("savedAt", torn)])
+            logger.warning(
+                "a torn last line (an unacknowledged write cut by a crash) was cut off and saved",
+                [("savedAt", torn)])
         }
 
         let tls: TLSClientContext?
@@ -82,8 +87,10 @@ public final class Daemon: Sendable {
         }
         let ipcFD: FileDescriptor
         do {
-            try FileSystem.makeDirectory(FileSystem.directoryName(of: configuration.ipc.socketPath), mode: 0o755)
-            ipcFD = try Socket.listenUnix(path: configuration.ipc.socketPath, mode: configuration.ipc.socketMode)
+            try FileSystem.makeDirectory(
+                FileSystem.directoryName(of: configuration.ipc.socketPath), mode: 0o755)
+            ipcFD = try Socket.listenUnix(
+                path: configuration.ipc.socketPath, mode: configuration.ipc.socketMode)
         } catch {
             callbackFD.close()
             throw DaemonError(description: "ipc.socketPath \(configuration.ipc.socketPath): \(error)")
@@ -92,7 +99,8 @@ public final class Daemon: Sendable {
 
         let endpoint = CallbackEndpoint(
             service: service, publicPath: configuration.callback.publicUrl.target,
-            openIdField: configuration.callback.openIdField, trustedProxies: configuration.callback.trustedProxies,
+            openIdField: configuration.callback.openIdField,
+            trustedProxies: configuration.callback.trustedProxies,
             logger: logger)
         let router = IPCRouter(
             service: service, version: Daemon.version, startedAt: startedAt,
@@ -118,7 +126,8 @@ public final class Daemon: Sendable {
         logger.notice(
             "openidd \(Daemon.version) ready",
             [
-                ("ipc", ipcSocketPath), ("callback", callbackAddress.description), ("pending", String(counts.pending)),
+                ("ipc", ipcSocketPath), ("callback", callbackAddress.description),
+                ("pending", String(counts.pending)),
                 ("bindings", String(counts.bindings)),
             ])
     }
@@ -141,7 +150,9 @@ public final class Daemon: Sendable {
     private func sweepLoop() {
         while true {
             let stop = sweeperStop.withLock {
-                if !sweeperStopped.value { sweeperStop.wait(untilNanos: MonotonicClock.deadline(afterSeconds: 60)) }
+                if !sweeperStopped.value {
+                    sweeperStop.wait(untilNanos: MonotonicClock.deadline(afterSeconds: 60))
+                }
                 return sweeperStopped.value
             }
             if stop { return }

@@ -36,30 +36,40 @@ public struct IPCRouter: Sendable {
                 guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
                 return requestStatus(request, serialNo: String(path.dropFirst("/v1/requests/".count)))
             }
-            return IPCError(status: 404, code: "not_found", message: "No such endpoint \(path); see the README for the IPC API.")
-                .response
+            return IPCError(
+                status: 404, code: "not_found",
+                message: "No such endpoint \(path); see the README for the IPC API."
+            )
+            .response
         }
     }
 
     // MARK: - Endpoints
 
     private func issueAuthURL(_ request: HTTPRequest) -> HTTPResponse {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
-            return IPCError.invalid("invalid_json", "The body must be a JSON object such as {\"userId\": \"u-42\"}.").response
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+        else {
+            return IPCError.invalid(
+                "invalid_json", "The body must be a JSON object such as {\"userId\": \"u-42\"}."
+            ).response
         }
         for key in object.keys where key != "userId" && key != "serialNo" {
-            return IPCError.invalid("unknown_field", "Unknown field \"\(key)\"; send userId and, optionally, serialNo.").response
+            return IPCError.invalid(
+                "unknown_field", "Unknown field \"\(key)\"; send userId and, optionally, serialNo."
+            ).response
         }
         guard let userId = object["userId"] as? String, Validation.isValidUserId(userId) else {
             return IPCError.invalid(
-                "invalid_user_id", "userId must be a string of 1 to 128 characters without control characters."
+                "invalid_user_id",
+                "userId must be a string of 1 to 128 characters without control characters."
             ).response
         }
         var serialNo: String?
         if let raw = object["serialNo"] {
             guard let text = raw as? String, Validation.isValidSerialNo(text) else {
                 return IPCError.invalid(
-                    "invalid_serial_no", "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'; or leave it out."
+                    "invalid_serial_no",
+                    "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'; or leave it out."
                 ).response
             }
             serialNo = text
@@ -86,11 +96,14 @@ public struct IPCRouter: Sendable {
         switch (userId, openId) {
         case (let userId?, nil):
             guard let binding = service.latestBinding(userId: userId) else {
-                return IPCError(status: 404, code: "not_found", message: "No binding for userId \(userId) yet.").response
+                return IPCError(
+                    status: 404, code: "not_found", message: "No binding for userId \(userId) yet."
+                ).response
             }
             return json(200, bindingJSON(binding))
         case (nil, let openId?):
-            return json(200, .object([("bindings", .array(service.bindings(openId: openId).map(bindingJSON)))]))
+            return json(
+                200, .object([("bindings", .array(service.bindings(openId: openId).map(bindingJSON)))]))
         default:
             return IPCError.invalid("invalid_query", "Give exactly one of ?userId=… or ?openId=….").response
         }
@@ -98,17 +111,21 @@ public struct IPCRouter: Sendable {
 
     private func requestStatus(_ request: HTTPRequest, serialNo: String) -> HTTPResponse {
         guard Validation.isValidSerialNo(serialNo) else {
-            return IPCError.invalid("invalid_serial_no", "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.").response
+            return IPCError.invalid(
+                "invalid_serial_no", "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'."
+            ).response
         }
         var wait = 0.0
         if let text = request.queryValue("wait") {
             guard let seconds = Double(text), seconds.isFinite, (0...60).contains(seconds) else {
-                return IPCError.invalid("invalid_wait", "wait must be a number of seconds from 0 to 60.").response
+                return IPCError.invalid("invalid_wait", "wait must be a number of seconds from 0 to 60.")
+                    .response
             }
             wait = seconds
         }
         guard let status = service.status(serialNo: serialNo, waitSeconds: wait) else {
-            return IPCError(status: 404, code: "not_found", message: "No request with serialNo \(serialNo).").response
+            return IPCError(status: 404, code: "not_found", message: "No request with serialNo \(serialNo).")
+                .response
         }
         var fields: [(String, JSONValue)] = [
             ("serialNo", .string(status.serialNo)),
@@ -118,7 +135,9 @@ public struct IPCRouter: Sendable {
         if let openId = status.openId { fields.append(("openId", .string(openId))) }
         fields.append(("createdAt", .string(Timestamp.rfc3339(milliseconds: status.createdAt))))
         fields.append(("expiresAt", .string(Timestamp.rfc3339(milliseconds: status.expiresAt))))
-        if let boundAt = status.boundAt { fields.append(("boundAt", .string(Timestamp.rfc3339(milliseconds: boundAt)))) }
+        if let boundAt = status.boundAt {
+            fields.append(("boundAt", .string(Timestamp.rfc3339(milliseconds: boundAt))))
+        }
         return json(200, .object(fields))
     }
 
@@ -175,7 +194,8 @@ struct IPCError: Error {
     }
 
     static func methodNotAllowed(allow: String) -> IPCError {
-        var error = IPCError(status: 405, code: "method_not_allowed", message: "Use \(allow) for this endpoint.")
+        var error = IPCError(
+            status: 405, code: "method_not_allowed", message: "Use \(allow) for this endpoint.")
         error.allow = allow
         return error
     }
@@ -183,35 +203,49 @@ struct IPCError: Error {
     init(_ error: BindingService.IssueError) {
         switch error {
         case .serialNoInUse:
-            self.init(status: 409, code: "serial_no_in_use", message: "This serialNo was already used; send a new one or leave it out.")
+            self.init(
+                status: 409, code: "serial_no_in_use",
+                message: "This serialNo was already used; send a new one or leave it out.")
         case .tooManyPending:
             self.init(
                 status: 429, code: "too_many_pending",
-                message: "Too many requests are waiting for their callback (requests.maxPending); retry later.")
+                message:
+                    "Too many requests are waiting for their callback (requests.maxPending); retry later.")
         case .shuttingDown:
-            self.init(status: 503, code: "shutting_down", message: "openidd is shutting down; retry in a moment.")
+            self.init(
+                status: 503, code: "shutting_down", message: "openidd is shutting down; retry in a moment.")
         case .storage(let reason):
             self.init(
                 status: 503, code: "storage_failed",
-                message: "The request could not be stored durably (\(reason)); no link was issued. Check the disk and retry.")
+                message:
+                    "The request could not be stored durably (\(reason)); no link was issued. Check the disk and retry."
+            )
         case .platform(let platformError):
             switch platformError {
             case .timeout(let seconds):
                 self.init(
                     status: 504, code: "platform_timeout",
-                    message: "The platform did not answer within \(seconds) s (platform.timeoutSeconds); retry later.")
+                    message:
+                        "The platform did not answer within \(seconds) s (platform.timeoutSeconds); retry later."
+                )
             case .refused(let platformStatus, let platformMessage, let httpStatus):
                 self.init(
                     status: 502, code: "platform_error",
-                    message: "The platform refused the request (HTTP \(httpStatus)): \(platformMessage ?? "no message").")
+                    message:
+                        "The platform refused the request (HTTP \(httpStatus)): \(platformMessage ?? "no message")."
+                )
                 extra = [
                     ("platformStatus", platformStatus.map { .integer(Int64($0)) } ?? .null),
                     ("platformMessage", platformMessage.map { .string($0) } ?? .null),
                 ]
             case .unreachable(let reason):
-                self.init(status: 502, code: "platform_unreachable", message: "The platform could not be reached: \(reason).")
+                self.init(
+                    status: 502, code: "platform_unreachable",
+                    message: "The platform could not be reached: \(reason).")
             case .signing(let reason):
-                self.init(status: 502, code: "signing_failed", message: "The request could not be signed: \(reason). Check the key configuration.")
+                self.init(
+                    status: 502, code: "signing_failed",
+                    message: "The request could not be signed: \(reason). Check the key configuration.")
             }
         }
     }
@@ -234,5 +268,7 @@ public func renderIPCError(status: Int, reason: String) -> HTTPResponse {
     case 503: code = "unavailable"
     default: code = "bad_request"
     }
-    return IPCError(status: status, code: code, message: reason.prefix(1).uppercased() + reason.dropFirst() + ".").response
+    return IPCError(
+        status: status, code: code, message: reason.prefix(1).uppercased() + reason.dropFirst() + "."
+    ).response
 }

@@ -59,16 +59,21 @@ public struct HTTPClient: Sendable {
             do {
                 if let response = try parser.next() { return response }
             } catch {
-                throw HTTPClientError(kind: .protocolViolation, description: "\(endpoint) sent a malformed response: \(error)")
+                throw HTTPClientError(
+                    kind: .protocolViolation, description: "\(endpoint) sent a malformed response: \(error)")
             }
             let bytes = try connection.read(deadline: deadline)
             if bytes.isEmpty {
                 do {
                     if let response = try parser.finish() { return response }
                 } catch {
-                    throw HTTPClientError(kind: .protocolViolation, description: "\(endpoint) closed the connection mid-response: \(error)")
+                    throw HTTPClientError(
+                        kind: .protocolViolation,
+                        description: "\(endpoint) closed the connection mid-response: \(error)")
                 }
-                throw HTTPClientError(kind: .protocolViolation, description: "\(endpoint) closed the connection without a response")
+                throw HTTPClientError(
+                    kind: .protocolViolation,
+                    description: "\(endpoint) closed the connection without a response")
             }
             parser.append(bytes)
         }
@@ -87,7 +92,8 @@ private final class Connection {
         self.endpoint = endpoint
     }
 
-    static func open(_ endpoint: HTTPEndpoint, tls: TLSClientContext?, deadline: UInt64) throws(HTTPClientError)
+    static func open(_ endpoint: HTTPEndpoint, tls: TLSClientContext?, deadline: UInt64)
+        throws(HTTPClientError)
         -> Connection
     {
         let fd: FileDescriptor
@@ -118,8 +124,8 @@ private final class Connection {
             return Connection(fd: fd, session: session, endpoint: endpoint)
         } catch {
             fd.close()
-            throw HTTPClientError(
-                kind: error.isTimeout ? .timeout : .tls, description: "TLS with \(endpoint) failed: \(error)")
+            // TLSError already names the peer and the verification result.
+            throw HTTPClientError(kind: error.isTimeout ? .timeout : .tls, description: error.description)
         }
     }
 
@@ -128,7 +134,9 @@ private final class Connection {
             do {
                 try session.write(bytes, deadlineNanos: deadline)
             } catch {
-                throw HTTPClientError(kind: error.isTimeout ? .timeout : .io, description: "sending to \(endpoint) failed: \(error)")
+                throw HTTPClientError(
+                    kind: error.isTimeout ? .timeout : .io,
+                    description: "sending to \(endpoint) failed: \(error)")
             }
             return
         }
@@ -145,7 +153,8 @@ private final class Connection {
                 try waitFor(.writable, deadline: deadline, doing: "sending to")
                 continue
             }
-            throw HTTPClientError(kind: .io, description: "sending to \(endpoint) failed: \(String(cString: strerror(errno)))")
+            throw HTTPClientError(
+                kind: .io, description: "sending to \(endpoint) failed: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -155,7 +164,9 @@ private final class Connection {
             do {
                 return try session.read(maximum: 16 * 1024, deadlineNanos: deadline)
             } catch {
-                throw HTTPClientError(kind: error.isTimeout ? .timeout : .io, description: "reading from \(endpoint) failed: \(error)")
+                throw HTTPClientError(
+                    kind: error.isTimeout ? .timeout : .io,
+                    description: "reading from \(endpoint) failed: \(error)")
             }
         }
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -166,7 +177,9 @@ private final class Connection {
                 try waitFor(.readable, deadline: deadline, doing: "waiting for")
                 continue
             }
-            throw HTTPClientError(kind: .io, description: "reading from \(endpoint) failed: \(String(cString: strerror(errno)))")
+            throw HTTPClientError(
+                kind: .io, description: "reading from \(endpoint) failed: \(String(cString: strerror(errno)))"
+            )
         }
     }
 

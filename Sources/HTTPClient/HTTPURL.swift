@@ -44,7 +44,8 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
         guard !host.isEmpty else { return nil }
         let port: UInt16
         if let portText {
-            guard !portText.isEmpty, portText.allSatisfy(\.isASCII), let value = UInt16(portText), value > 0 else {
+            guard !portText.isEmpty, portText.allSatisfy(\.isASCII), let value = UInt16(portText), value > 0
+            else {
                 return nil
             }
             port = value

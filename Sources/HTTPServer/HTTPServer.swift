@@ -100,7 +100,9 @@ public final class HTTPServer: @unchecked Sendable {
         }
         while !isStopping {
             do {
-                guard let ready = try Poll.waitAny([listener, wake.readEnd], for: .readable, deadlineNanos: .max),
+                guard
+                    let ready = try Poll.waitAny(
+                        [listener, wake.readEnd], for: .readable, deadlineNanos: .max),
                     ready == 0
                 else { continue }
                 guard let connection = try Socket.accept(listener) else { continue }
@@ -126,7 +128,9 @@ public final class HTTPServer: @unchecked Sendable {
             var response = renderError(503, "too many connections")
             response.headers.set("Retry-After", "1")
             let bytes = response.serialized(keepAlive: false)
-            _ = bytes.withUnsafeBytes { Glibc.send(connection.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            _ = bytes.withUnsafeBytes {
+                Glibc.send(connection.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
             connection.close()
             logger.warning("connection refused: limit reached", [("limit", String(limits.maxConnections))])
             return
@@ -177,7 +181,9 @@ public final class HTTPServer: @unchecked Sendable {
             if midRequest && requestDeadline == 0 {
                 requestDeadline = MonotonicClock.deadline(afterSeconds: limits.requestTimeoutSeconds)
             }
-            let deadline = midRequest ? requestDeadline : MonotonicClock.deadline(afterSeconds: limits.idleTimeoutSeconds)
+            let deadline =
+                midRequest
+                ? requestDeadline : MonotonicClock.deadline(afterSeconds: limits.idleTimeoutSeconds)
             let watched = ignoreWake ? [fd] : [fd, wake.readEnd]
             let ready: Int?
             do {
@@ -186,7 +192,9 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
             guard let ready else {
-                if midRequest { _ = send(renderError(408, "request not received in time"), keepAlive: false, on: fd) }
+                if midRequest {
+                    _ = send(renderError(408, "request not received in time"), keepAlive: false, on: fd)
+                }
                 return
             }
             if ready == 1 {

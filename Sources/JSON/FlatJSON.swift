@@ -87,7 +87,9 @@ public enum FlatJSON {
                 position += 1
             }
             guard digits > 0 else { throw DecodeError(description: "bad number") }
-            if let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            if let byte = peek(),
+                byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+            {
                 throw DecodeError(description: "numbers must be integers")
             }
             return negative ? -value : value
@@ -144,16 +146,21 @@ public enum FlatJSON {
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
+                    guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count,
+                        bytes[position + 1] == UInt8(ascii: "u")
                     else { throw DecodeError(description: "lone surrogate") }
                     position += 2
                     let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw DecodeError(description: "lone surrogate") }
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        throw DecodeError(description: "lone surrogate")
+                    }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(scalar) {
                     throw DecodeError(description: "lone surrogate")
                 }
-                guard let unicode = Unicode.Scalar(scalar) else { throw DecodeError(description: "bad \\u escape") }
+                guard let unicode = Unicode.Scalar(scalar) else {
+                    throw DecodeError(description: "bad \\u escape")
+                }
                 out.append(contentsOf: Array(String(Character(unicode)).utf8))
             default:
                 throw DecodeError(description: "bad escape")
@@ -181,12 +188,15 @@ public enum FlatJSON {
         func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
         mutating func skipSpace() {
-            while let byte = peek(), byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { position += 1 }
+            while let byte = peek(), byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                position += 1
+            }
         }
 
         mutating func expect(_ byte: UInt8) throws {
             guard peek() == byte else {
-                throw DecodeError(description: "expected '\(Character(Unicode.Scalar(byte)))' at byte \(position)")
+                throw DecodeError(
+                    description: "expected '\(Character(Unicode.Scalar(byte)))' at byte \(position)")
             }
             position += 1
         }

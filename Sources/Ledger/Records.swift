@@ -79,7 +79,8 @@ public enum JournalLine {
         case "pending":
             return .pending(
                 PendingRequest(
-                    serialNo: try string("serialNo"), userId: try string("userId"), token: try string("token"),
+                    serialNo: try string("serialNo"), userId: try string("userId"),
+                    token: try string("token"),
                     callbackUrl: try string("callbackUrl"), createdAt: try integer("createdAt"),
                     expiresAt: try integer("expiresAt")))
         case "failed":

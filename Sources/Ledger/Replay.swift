@@ -39,7 +39,9 @@ public enum LineFile {
                     do {
                         try body(line, lineNumber)
                     } catch {
-                        throw LedgerError("\(path) line \(lineNumber) is corrupt (\(error)); refusing to start. Inspect or repair that line; no line was changed.")
+                        throw LedgerError(
+                            "\(path) line \(lineNumber) is corrupt (\(error)); refusing to start. Inspect or repair that line; no line was changed."
+                        )
                     }
                 }
                 start = newline + 1

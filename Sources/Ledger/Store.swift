@@ -2,6 +2,10 @@ import Correlation
 import JSON
 import POSIX
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The storage directory: `bindings.jsonl` (the ledger, SPEC's format) and `pending.jsonl` (the journal
 /// of issued requests). Opening it replays both into a `Registry`.
 public final class Store: Sendable {
@@ -11,6 +15,8 @@ public final class Store: Sendable {
     public let directory: String
     public let ledger: AppendLog
     public let journal: AppendLog
+    /// Held (flock) for the store's lifetime: two daemons appending to one ledger would interleave lines.
+    private let lock: FileDescriptor
 
     public struct Replayed: Sendable {
         public let registry: Registry
@@ -18,27 +24,52 @@ public final class Store: Sendable {
         public let tornTails: [String]
     }
 
-    private init(directory: String, ledger: AppendLog, journal: AppendLog) {
+    private init(directory: String, ledger: AppendLog, journal: AppendLog, lock: FileDescriptor) {
         self.directory = directory
         self.ledger = ledger
         self.journal = journal
+        self.lock = lock
+    }
+
+    deinit { lock.close() }
+
+    private static func lockDirectory(_ directory: String) throws -> FileDescriptor {
+        let path = directory + "/lock"
+        let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o600)
+        guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else {
+            let error = errno
+            fd.close()
+            if error == EWOULDBLOCK {
+                throw LedgerError(
+                    "\(directory) is in use by another openidd process; only one may write a ledger")
+            }
+            throw SystemCallError(call: "flock", errno: error, subject: path)
+        }
+        return fd
     }
 
     public static func open(directory: String, now: Int64) throws -> (Store, Replayed) {
         try FileSystem.makeDirectory(directory)
+        let lock = try lockDirectory(directory)
+        var opened = false
+        defer { if !opened { lock.close() } }
         var registry = Registry()
         var torn: [String] = []
         let journalPath = directory + "/" + journalName
         let ledgerPath = directory + "/" + ledgerName
 
-        let journalResult = try LineFile.replay(path: journalPath, savingTornTailAt: journalPath + ".torn-\(now)") {
+        let journalResult = try LineFile.replay(
+            path: journalPath, savingTornTailAt: journalPath + ".torn-\(now)"
+        ) {
             line, _ in
             switch try JournalLine.decode(FlatJSON.decode(line)) {
             case .pending(let request): registry.restore(pending: request)
             case .failed(let serialNo): registry.restore(failedSerialNo: serialNo)
             }
         }
-        let ledgerResult = try LineFile.replay(path: ledgerPath, savingTornTailAt: ledgerPath + ".torn-\(now)") {
+        let ledgerResult = try LineFile.replay(
+            path: ledgerPath, savingTornTailAt: ledgerPath + ".torn-\(now)"
+        ) {
             line, _ in
             registry.restore(binding: try LedgerLine.decodeBinding(FlatJSON.decode(line)))
         }
@@ -48,7 +79,8 @@ public final class Store: Sendable {
         let store = Store(
             directory: directory,
             ledger: try AppendLog(path: ledgerPath, durableLength: ledgerResult.durableLength),
-            journal: try AppendLog(path: journalPath, durableLength: journalResult.durableLength))
+            journal: try AppendLog(path: journalPath, durableLength: journalResult.durableLength), lock: lock)
+        opened = true
         return (store, Replayed(registry: registry, tornTails: torn))
     }
 

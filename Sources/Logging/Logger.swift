@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Synchronization
 
 /// syslog(3) priorities; journald reads them from the `<N>` prefix of each stderr line (sd-daemon(3)).
 public enum LogLevel: Int32, Sendable, Comparable, CaseIterable {
@@ -64,7 +65,9 @@ public struct Logger: Sendable {
         return copy
     }
 
-    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+    public func log(
+        _ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [(String, String)] = []
+    ) {
         guard level <= self.level else { return }
         var line = "<\(level.rawValue)>" + message()
         for (key, value) in context + fields {
@@ -92,7 +95,9 @@ public struct Logger: Sendable {
     /// Values are quoted when they hold spaces, quotes or control characters, so a hostile value
     /// (a userId with a newline, say) can never forge a second log line.
     static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0.value != 0x7F }
+        let plain =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0.value != 0x7F }
         if plain { return value }
         var out = "\""
         for scalar in value.unicodeScalars {

@@ -122,9 +122,7 @@ public enum FileSystem {
     }
 
     /// Writes a new file atomically: temporary file, fsync, rename, fsync of the directory.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws
-       
-    {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let temporary = path + ".tmp"
         let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {

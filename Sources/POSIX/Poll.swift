@@ -22,7 +22,9 @@ public enum Poll {
         var entries = fds.map { pollfd(fd: $0.rawValue, events: events, revents: 0) }
         while true {
             let timeout = deadlineNanos == .max ? -1 : MonotonicClock.millisecondsUntil(deadlineNanos)
-            let ready = entries.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeout) }
+            let ready = entries.withUnsafeMutableBufferPointer {
+                Glibc.poll($0.baseAddress, nfds_t($0.count), timeout)
+            }
             if ready > 0 { return entries.firstIndex { $0.revents != 0 } }
             if ready == 0 {
                 if timeout == 0 || MonotonicClock.millisecondsUntil(deadlineNanos) == 0 { return nil }

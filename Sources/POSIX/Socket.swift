@@ -52,11 +52,13 @@ public enum Socket {
         var info = stat()
         if lstat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFSOCK else {
-                throw SystemCallError(call: "bind", errno: EEXIST, subject: "\(path) (exists and is not a socket)")
+                throw SystemCallError(
+                    call: "bind", errno: EEXIST, subject: "\(path) (exists and is not a socket)")
             }
             if let probe = try? connectUnix(path: path) {
                 probe.close()
-                throw SystemCallError(call: "bind", errno: EADDRINUSE, subject: "\(path) (another process is serving it)")
+                throw SystemCallError(
+                    call: "bind", errno: EADDRINUSE, subject: "\(path) (another process is serving it)")
             }
             unlink(path)
         }
@@ -164,7 +166,8 @@ public enum Socket {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
-            throw SystemCallError(call: "getaddrinfo", errno: status == EAI_SYSTEM ? errno : ENOENT, subject: host)
+            throw SystemCallError(
+                call: "getaddrinfo", errno: status == EAI_SYSTEM ? errno : ENOENT, subject: host)
         }
         defer { freeaddrinfo(list) }
         var lastError = SystemCallError(call: "connect", errno: ECONNREFUSED, subject: subject)
@@ -172,7 +175,8 @@ public enum Socket {
         while let info = entry {
             entry = info.pointee.ai_next
             let fd = socket(
-                info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+                info.pointee.ai_family,
+                info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
                 info.pointee.ai_protocol)
             if fd < 0 { continue }
             let descriptor = FileDescriptor(rawValue: fd)
@@ -212,7 +216,9 @@ public enum Socket {
 
     /// Sends without raising SIGPIPE on a closed peer.
     public static func send(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws -> Int {
-        try retryingEINTR("send") { Glibc.send(fd.rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        try retryingEINTR("send") {
+            Glibc.send(fd.rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+        }
     }
 
     // MARK: - Addresses

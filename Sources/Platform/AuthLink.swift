@@ -10,7 +10,9 @@ public struct PlatformAccount: Sendable {
     /// The body field that carries the merchant's userId (`userId`; the seed's example says `thirdAccount`).
     public var userIdField: String
 
-    public init(baseUrl: String, businessId: String, merchantId: String, signType: SignType, userIdField: String) {
+    public init(
+        baseUrl: String, businessId: String, merchantId: String, signType: SignType, userIdField: String
+    ) {
         self.baseUrl = baseUrl
         self.businessId = businessId
         self.merchantId = merchantId
@@ -24,7 +26,9 @@ public enum AuthLinkCall {
     public static let path = "/v1/openapi/auth/alipay/url"
 
     /// Compact JSON, keys in the documented order, slashes unescaped.
-    public static func body(account: PlatformAccount, serialNo: String, userId: String, callbackUrl: String) -> [UInt8] {
+    public static func body(account: PlatformAccount, serialNo: String, userId: String, callbackUrl: String)
+        -> [UInt8]
+    {
         JSONValue.object([
             ("merchantId", .string(account.merchantId)),
             ("businessId", .string(account.businessId)),

@@ -16,7 +16,8 @@ public enum PlatformError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .refused(let status, let message, let http):
-            return "the platform refused the request (HTTP \(http), status \(status.map(String.init) ?? "none"), message \(message ?? "none"))"
+            return
+                "the platform refused the request (HTTP \(http), status \(status.map(String.init) ?? "none"), message \(message ?? "none"))"
         case .timeout(let seconds): return "the platform did not answer within \(seconds) s"
         case .unreachable(let reason): return "the platform could not be reached: \(reason)"
         case .signing(let reason): return "the request could not be signed: \(reason)"
@@ -32,7 +33,8 @@ public struct PlatformClient: Sendable {
     private let endpoint: HTTPURL
     private let http: HTTPClient
 
-    public init(account: PlatformAccount, keys: SigningKeys, timeoutSeconds: Double, http: HTTPClient) throws {
+    public init(account: PlatformAccount, keys: SigningKeys, timeoutSeconds: Double, http: HTTPClient) throws
+    {
         guard let url = HTTPURL(account.baseUrl) else {
             throw PlatformError.unreachable("platform.baseUrl \(account.baseUrl) is not an http(s) URL")
         }
@@ -44,14 +46,18 @@ public struct PlatformClient: Sendable {
     }
 
     /// Asks for the Alipay authorization link for `userId`, correlated by `serialNo`.
-    public func requestAuthLink(serialNo: String, userId: String, callbackUrl: String, nonce: String, timestamp: Int64)
+    public func requestAuthLink(
+        serialNo: String, userId: String, callbackUrl: String, nonce: String, timestamp: Int64
+    )
         throws(PlatformError) -> String
     {
-        let body = AuthLinkCall.body(account: account, serialNo: serialNo, userId: userId, callbackUrl: callbackUrl)
+        let body = AuthLinkCall.body(
+            account: account, serialNo: serialNo, userId: userId, callbackUrl: callbackUrl)
         let auth: [(name: String, value: String)]
         do {
             auth = try keys.authHeaders(
-                businessId: account.businessId, nonce: nonce, timestamp: timestamp, signType: account.signType,
+                businessId: account.businessId, nonce: nonce, timestamp: timestamp,
+                signType: account.signType,
                 body: body)
         } catch {
             throw .signing("\(error)")

@@ -30,7 +30,10 @@ public struct SigningKeys: Sendable {
     public var platformPublicKey: RSAPublicKey?
     public var md5Key: [UInt8]?
 
-    public init(merchantPrivateKey: RSAPrivateKey? = nil, platformPublicKey: RSAPublicKey? = nil, md5Key: [UInt8]? = nil) {
+    public init(
+        merchantPrivateKey: RSAPrivateKey? = nil, platformPublicKey: RSAPublicKey? = nil,
+        md5Key: [UInt8]? = nil
+    ) {
         self.merchantPrivateKey = merchantPrivateKey
         self.platformPublicKey = platformPublicKey
         self.md5Key = md5Key
@@ -56,7 +59,9 @@ public struct SigningKeys: Sendable {
 
     /// The auth headers with their exact names — `businessId`, `nonce`, `timestamp`, `signType`, then
     /// `sign` computed over them and the body bytes. The platform signs its callbacks the same way.
-    public func authHeaders(businessId: String, nonce: String, timestamp: Int64, signType: SignType, body: [UInt8])
+    public func authHeaders(
+        businessId: String, nonce: String, timestamp: Int64, signType: SignType, body: [UInt8]
+    )
         throws -> [(name: String, value: String)]
     {
         var headers: [(name: String, value: String)] = [

@@ -57,13 +57,19 @@ public final class SandboxPlatform: Sendable {
         var exact: [String: String] = [:]
         for (name, value) in request.headers { exact[name] = value }
         for name in ["businessId", "nonce", "timestamp", "sign"] where exact[name] == nil {
-            return answer(200, status: 2, message: "验签失败: header \(name) missing (names are case-sensitive)", data: .null)
+            return answer(
+                200, status: 2, message: "验签失败: header \(name) missing (names are case-sensitive)",
+                data: .null)
         }
         let signType = SignType(rawValue: exact["signType"] ?? "SHA256-RSA") ?? .sha256RSA
-        let signed = ["businessId", "nonce", "timestamp", "signType"].compactMap { name in exact[name].map { (name: name, value: $0) } }
+        let signed = ["businessId", "nonce", "timestamp", "signType"].compactMap { name in
+            exact[name].map { (name: name, value: $0) }
+        }
         let keys = SigningKeys(platformPublicKey: merchantKey.publicKey)
         guard signType == .sha256RSA,
-            keys.verify(StringToSign.make(headers: signed, body: request.body), signature: exact["sign"]!, type: .sha256RSA) == .valid
+            keys.verify(
+                StringToSign.make(headers: signed, body: request.body), signature: exact["sign"]!,
+                type: .sha256RSA) == .valid
         else {
             return answer(200, status: 2, message: "验签失败", data: .null)
         }
@@ -90,21 +96,26 @@ public final class SandboxPlatform: Sendable {
         let body = JSONValue.object([
             ("serialNo", .string(serialNo)), ("openId", .string(openId)), ("userId", .string(link.userId)),
         ]).encoded()
-        guard let url = HTTPURL(link.callbackUrl) else { return text(400, "callbackUrl \(link.callbackUrl) is not http(s)\n") }
+        guard let url = HTTPURL(link.callbackUrl) else {
+            return text(400, "callbackUrl \(link.callbackUrl) is not http(s)\n")
+        }
         do {
             let keys = SigningKeys(merchantPrivateKey: platformKey)
             var headers = HTTPHeaders()
             headers.add("Content-Type", "application/json; charset=utf-8")
             for (name, value) in try keys.authHeaders(
-                businessId: businessId, nonce: SecureRandom.token(byteCount: 16), timestamp: WallClock.nowMilliseconds(),
+                businessId: businessId, nonce: SecureRandom.token(byteCount: 16),
+                timestamp: WallClock.nowMilliseconds(),
                 signType: .sha256RSA, body: body)
             {
                 headers.add(name, value)
             }
             let response = try HTTPClient().send(
-                method: "POST", target: url.target, headers: headers, body: body, to: .url(url), timeoutSeconds: 10)
+                method: "POST", target: url.target, headers: headers, body: body, to: .url(url),
+                timeoutSeconds: 10)
             let answer = String(decoding: response.body, as: UTF8.self)
-            logger.info("sandbox platform delivered a callback", [("serialNo", serialNo), ("answer", answer)])
+            logger.info(
+                "sandbox platform delivered a callback", [("serialNo", serialNo), ("answer", answer)])
             return text(
                 200,
                 "Authorized (sandbox). The platform POSTed openId \(openId) for userId \(link.userId) to the callbackUrl; openidd answered: \(answer)\n"
@@ -119,7 +130,9 @@ public final class SandboxPlatform: Sendable {
         headers.add("Content-Type", "application/json;charset=UTF-8")
         return HTTPResponse(
             status: http, headers: headers,
-            body: JSONValue.object([("status", .integer(Int64(status))), ("message", .string(message)), ("data", data)]).encoded())
+            body: JSONValue.object([
+                ("status", .integer(Int64(status))), ("message", .string(message)), ("data", data),
+            ]).encoded())
     }
 
     private func text(_ status: Int, _ body: String) -> HTTPResponse {

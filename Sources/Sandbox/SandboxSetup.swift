@@ -24,7 +24,8 @@ public struct SandboxSetup {
         let platform = try SandboxPlatform(logger: logger)
         platform.start()
 
-        try FileSystem.writeAtomically(Array(platform.merchantKey.pkcs8PEM().utf8), to: directory + "/merchant_private.pem")
+        try FileSystem.writeAtomically(
+            Array(platform.merchantKey.pkcs8PEM().utf8), to: directory + "/merchant_private.pem")
         try FileSystem.writeAtomically(
             Array(platform.platformKey.publicKey.spkiPEM().utf8), to: directory + "/platform_public.pem")
 
@@ -55,11 +56,14 @@ public struct SandboxSetup {
         let configPath = directory + "/config.json"
         try FileSystem.writeAtomically(Array(config.utf8), to: configPath)
         let configuration = try Configuration.load(path: configPath)
-        return SandboxSetup(platform: platform, configuration: configuration, callbackListener: listener, directory: directory)
+        return SandboxSetup(
+            platform: platform, configuration: configuration, callbackListener: listener, directory: directory
+        )
     }
 
     public func banner(ipcSocket: String) -> String {
-        let here = FileSystem.directoryName(of: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+        let here = FileSystem.directoryName(
+            of: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
         let ctl = FileSystem.exists(here + "/openidctl") ? here + "/openidctl" : "openidctl"
         return """
 

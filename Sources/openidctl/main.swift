@@ -69,7 +69,9 @@ func encodeQuery(_ value: String) -> String {
     return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
 }
 
-@MainActor func call(_ method: String, _ target: String, body: [String: String]? = nil, timeoutSeconds: Double = 30) -> (Int, [String: Any], [UInt8]) {
+@MainActor func call(
+    _ method: String, _ target: String, body: [String: String]? = nil, timeoutSeconds: Double = 30
+) -> (Int, [String: Any], [UInt8]) {
     var headers = HTTPHeaders()
     var bytes: [UInt8] = []
     if let body {
@@ -88,7 +90,9 @@ func encodeQuery(_ value: String) -> String {
             exitError("is openidd running? socket \(socketPath) not found (use --socket or OPENIDD_SOCKET)")
         }
         if access(socketPath, R_OK | W_OK) != 0 {
-            exitError("permission denied on \(socketPath): run as a user in the socket's group (see ipc.socketMode)")
+            exitError(
+                "permission denied on \(socketPath): run as a user in the socket's group (see ipc.socketMode)"
+            )
         }
         exitError("cannot talk to openidd on \(socketPath): \(error)")
     }
@@ -168,7 +172,8 @@ case "wait":
     while true {
         let remaining = max(0, deadline.timeIntervalSinceNow)
         let wait = Int(min(60, remaining.rounded(.up)))
-        let (status, object, raw) = call("GET", "/v1/requests/\(serialNo)?wait=\(wait)", timeoutSeconds: Double(wait) + 30)
+        let (status, object, raw) = call(
+            "GET", "/v1/requests/\(serialNo)?wait=\(wait)", timeoutSeconds: Double(wait) + 30)
         guard status == 200 else { exitWithDaemonError(status, object, raw) }
         let state = field(object, "state")
         if state == "pending" && deadline.timeIntervalSinceNow > 0 { continue }
@@ -190,7 +195,10 @@ case "status":
     if jsonOutput {
         printJSON(raw)
     } else {
-        for key in ["status", "version", "startedAt", "pending", "bindings", "storage", "storageDirectory", "callbackListen", "signType", "lastPlatformError"]
+        for key in [
+            "status", "version", "startedAt", "pending", "bindings", "storage", "storageDirectory",
+            "callbackListen", "signType", "lastPlatformError",
+        ]
         where object[key] != nil {
             print(key.padding(toLength: 18, withPad: " ", startingAt: 0) + field(object, key))
         }

@@ -51,7 +51,9 @@ if checkOnly {
     do {
         let configuration = try Configuration.load(path: configPath)
         _ = try configuration.loadKeys()
-        print("\(configPath): OK (signType \(configuration.platform.signType.rawValue), callback \(configuration.callback.publicUrl))")
+        print(
+            "\(configPath): OK (signType \(configuration.platform.signType.rawValue), callback \(configuration.callback.publicUrl))"
+        )
         exit(0)
     } catch {
         fail("\(error)")

@@ -21,7 +21,8 @@ import Testing
             let directory = TemporaryDirectory()
             platform = try FakePlatform(in: directory)
             daemon = DaemonUnderTest(
-                platformUrl: platform.baseUrl, ttlSeconds: ttlSeconds, extraCallback: extraCallback, directory: directory)
+                platformUrl: platform.baseUrl, ttlSeconds: ttlSeconds, extraCallback: extraCallback,
+                directory: directory)
             try daemon.start()
             let issued = try daemon.issue(userId: "u-42")
             serialNo = issued.serialNo
@@ -29,7 +30,8 @@ import Testing
         }
 
         func expectRefused(
-            _ answer: DaemonUnderTest.Answer, _ status: Int, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation
+            _ answer: DaemonUnderTest.Answer, _ status: Int, _ reason: String,
+            sourceLocation: SourceLocation = #_sourceLocation
         ) {
             #expect(answer.status == status, "\(answer.text)", sourceLocation: sourceLocation)
             #expect(answer.text == "FAIL \(reason)", sourceLocation: sourceLocation)
@@ -42,7 +44,8 @@ import Testing
         let body = callbackBody(serialNo: f.serialNo, openId: "oid-1")
         // Signed with the wrong key (the merchant's own, not the platform's).
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body, signWith: SigningKeys(merchantPrivateKey: TestKeys.merchant)),
+            try f.daemon.callback(
+                token: f.token, body: body, signWith: SigningKeys(merchantPrivateKey: TestKeys.merchant)),
             401, "signature invalid")
         // A signature over the same headers but another body: the signature covers the raw bytes.
         f.expectRefused(
@@ -69,7 +72,9 @@ import Testing
             }, 401, "signature invalid")
         // Missing sign.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in headers.removeAll { $0.name == "sign" } },
+            try f.daemon.callback(token: f.token, body: body) { headers in
+                headers.removeAll { $0.name == "sign" }
+            },
             401, "signature missing")
         // Garbage sign.
         f.expectRefused(
@@ -77,7 +82,9 @@ import Testing
                 headers = headers.map { $0.name == "sign" ? ("sign", "!!not base64!!") : $0 }
             }, 401, "signature invalid")
         // MD5 is not configured for this RSA merchant.
-        f.expectRefused(try f.daemon.callback(token: f.token, body: body, signType: .md5), 401, "signType MD5 not configured")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: body, signType: .md5), 401,
+            "signType MD5 not configured")
         // Unknown signType.
         f.expectRefused(
             try f.daemon.callback(token: f.token, body: body) { headers in
@@ -90,7 +97,9 @@ import Testing
 
     @Test func aValidSignatureWithoutSignTypeUsesTheConfiguredType() throws {
         let f = try Fixture()
-        let answer = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-1")) {
+        let answer = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-1")
+        ) {
             headers in
             // Re-sign without the signType header, as a platform that omits it would.
             let body = Array(callbackBody(serialNo: f.serialNo, openId: "oid-1").utf8)
@@ -119,12 +128,15 @@ import Testing
             message = sys.argv[2].encode()
             print(base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode())
             """
-        let stringToSign = "businessId=\(DaemonUnderTest.businessId)&nonce=py-nonce&signType=SHA256-RSA&timestamp=1700000000000" + body
+        let stringToSign =
+            "businessId=\(DaemonUnderTest.businessId)&nonce=py-nonce&signType=SHA256-RSA&timestamp=1700000000000"
+            + body
         let signed = try run("/usr/bin/env", ["python3", "-c", script, keyFile, stringToSign])
         let sign = signed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let answer = try f.daemon.callback(token: f.token, body: body) { headers in
             headers = [
-                ("businessId", DaemonUnderTest.businessId), ("nonce", "py-nonce"), ("timestamp", "1700000000000"),
+                ("businessId", DaemonUnderTest.businessId), ("nonce", "py-nonce"),
+                ("timestamp", "1700000000000"),
                 ("signType", "SHA256-RSA"), ("sign", sign),
             ]
         }
@@ -133,14 +145,20 @@ import Testing
 
     @Test func badFieldsAre400() throws {
         let f = try Fixture()
-        f.expectRefused(try f.daemon.callback(token: f.token, body: "not json"), 400, "body is not a JSON object")
-        f.expectRefused(try f.daemon.callback(token: f.token, body: "[1,2]"), 400, "body is not a JSON object")
-        f.expectRefused(try f.daemon.callback(token: f.token, body: #"{"openId":"oid"}"#), 400, "serialNo missing or malformed")
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: #"{"serialNo":"\#(f.serialNo)"}"#), 400, "openId missing")
+            try f.daemon.callback(token: f.token, body: "not json"), 400, "body is not a JSON object")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: "[1,2]"), 400, "body is not a JSON object")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"openId":"oid"}"#), 400,
+            "serialNo missing or malformed")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"serialNo":"\#(f.serialNo)"}"#), 400,
+            "openId missing")
         for bad in ["", "has space", "semi;colon", String(repeating: "a", count: 129), "ünïcode"] {
             f.expectRefused(
-                try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: bad)), 400,
+                try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: bad)),
+                400,
                 "openId malformed")
         }
         f.expectRefused(
@@ -148,11 +166,14 @@ import Testing
             "openId malformed")
         f.expectRefused(
             try f.daemon.callback(
-                token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","userId":"someone-else""#)),
+                token: f.token,
+                body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","userId":"someone-else""#)),
             400, "userId mismatch")
         f.expectRefused(
             try f.daemon.callback(
-                token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","thirdAccount":"intruder""#)),
+                token: f.token,
+                body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","thirdAccount":"intruder""#)
+            ),
             400, "userId mismatch")
         // The alternative openId spellings and a matching userId are accepted.
         let ok = try f.daemon.callback(
@@ -164,28 +185,35 @@ import Testing
         let f = try Fixture()
         let otherToken = SecureRandom.token(byteCount: 32)
         f.expectRefused(
-            try f.daemon.callback(token: otherToken, body: callbackBody(serialNo: f.serialNo, openId: "oid")), 403,
+            try f.daemon.callback(token: otherToken, body: callbackBody(serialNo: f.serialNo, openId: "oid")),
+            403,
             "token mismatch")
         #expect(f.daemon.log.contains("security: callback path token does not match"))
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: callbackBody(serialNo: "never-issued", openId: "oid")), 404,
+            try f.daemon.callback(
+                token: f.token, body: callbackBody(serialNo: "never-issued", openId: "oid")), 404,
             "unknown serialNo")
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: "{}", path: "/elsewhere/\(f.token)"), 404, "not found")
+            try f.daemon.callback(token: f.token, body: "{}", path: "/elsewhere/\(f.token)"), 404, "not found"
+        )
         f.expectRefused(
             try f.daemon.callback(token: f.token, body: "{}", path: "/openidd/callback/"), 404, "not found")
-        f.expectRefused(try f.daemon.callback(token: f.token, body: "", method: "GET"), 405, "method not allowed")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: "", method: "GET"), 405, "method not allowed")
     }
 
     @Test func secondOpenIdIs409AndRepeatIsIdempotent() throws {
         let f = try Fixture()
-        let first = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-first"))
+        let first = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-first"))
         #expect(first.text == "SUCCESS")
-        let conflict = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-second"))
+        let conflict = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-second"))
         #expect(conflict.status == 409)
         #expect(conflict.text == "FAIL serialNo already bound to another openId")
         #expect(f.daemon.log.contains("security: serialNo already bound to another openId"))
-        let again = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-first"))
+        let again = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-first"))
         #expect(again.text == "SUCCESS")
         #expect(f.daemon.ledgerLines().count == 1)
         let binding = try f.daemon.ipc("GET", "/v1/bindings?userId=u-42")
@@ -196,7 +224,8 @@ import Testing
         let f = try Fixture(ttlSeconds: 1)
         usleep(1_200_000)
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid")), 410,
+            try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid")),
+            410,
             "request expired")
         #expect(try f.daemon.ipc("GET", "/v1/requests/\(f.serialNo)").json["state"] as? String == "expired")
     }
@@ -205,12 +234,14 @@ import Testing
         let f = try Fixture()
         let padding = String(repeating: "x", count: 70 * 1024)
         let answer = try f.daemon.callback(
-            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: ",\"pad\":\"\(padding)\""))
+            token: f.token,
+            body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: ",\"pad\":\"\(padding)\""))
         #expect(answer.status == 413)
         #expect(answer.text.hasPrefix("FAIL "))
         #expect(f.daemon.ledgerLines().isEmpty)
         // The daemon still serves.
-        let ok = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
+        let ok = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
         #expect(ok.text == "SUCCESS")
     }
 
@@ -224,7 +255,8 @@ import Testing
             let reply = try rawExchange(port: f.daemon.callbackPort, raw)
             #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
         }
-        let ok = try f.daemon.callback(token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
+        let ok = try f.daemon.callback(
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
         #expect(ok.text == "SUCCESS")
     }
 }
@@ -238,7 +270,9 @@ func rawExchange(port: Int, _ request: String) throws -> String {
     address.sin_port = UInt16(port).bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else { throw TestFailure("connect failed") }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)

@@ -28,10 +28,19 @@ import Testing
 
     @Test(arguments: [
         (#""platform": {"#, #""platform": { "bogusKey": 1,"#, "platform.bogusKey"),
-        (#""baseUrl": "https://platform.example","#, #""baseUrl": "ftp://platform.example","#, "platform.baseUrl"),
-        (#""publicUrl": "https://merchant.example/openidd/callback""#, #""publicUrl": "merchant.example/cb""#, "callback.publicUrl"),
+        (
+            #""baseUrl": "https://platform.example","#, #""baseUrl": "ftp://platform.example","#,
+            "platform.baseUrl"
+        ),
+        (
+            #""publicUrl": "https://merchant.example/openidd/callback""#,
+            #""publicUrl": "merchant.example/cb""#, "callback.publicUrl"
+        ),
         (#""timeoutSeconds": 5.0"#, #""timeoutSeconds": "five""#, "platform.timeoutSeconds"),
-        (#""privateKeyFile": "merchant_private.pem""#, #""privateKeyFile": "missing.pem""#, "platform.privateKeyFile"),
+        (
+            #""privateKeyFile": "merchant_private.pem""#, #""privateKeyFile": "missing.pem""#,
+            "platform.privateKeyFile"
+        ),
         (#""businessId": "biz-754e0c5d","#, "", "platform.businessId"),
         (#""socketMode": "0600""#, #""socketMode": "rw""#, "ipc.socketMode"),
     ])
@@ -39,7 +48,8 @@ import Testing
         let daemon = DaemonUnderTest(platformUrl: "https://platform.example")
         let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
         try #require(text.contains(original))
-        try text.replacingOccurrences(of: original, with: replacement).write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: original, with: replacement).write(
+            toFile: daemon.configPath, atomically: true, encoding: .utf8)
         let result = try run(Binaries.openidd, ["--check-config", "--config", daemon.configPath])
         #expect(result.status == 1)
         #expect(result.stderr.contains(key), "\(result.stderr)")
@@ -79,7 +89,10 @@ import Testing
         #expect(try run(Binaries.openidctl, socket + ["get", "carol"]).status == 3)
         #expect(try run(Binaries.openidctl, socket + ["find", "oid-carol"]).status == 3)
         let token = try #require(daemon.journalToken(serialNo: "ctl-serial-1"))
-        #expect(try daemon.callback(token: token, body: callbackBody(serialNo: "ctl-serial-1", openId: "oid-carol")).text == "SUCCESS")
+        #expect(
+            try daemon.callback(
+                token: token, body: callbackBody(serialNo: "ctl-serial-1", openId: "oid-carol")
+            ).text == "SUCCESS")
 
         let get = try run(Binaries.openidctl, socket + ["get", "carol"])
         #expect(get.status == 0)
@@ -90,7 +103,8 @@ import Testing
         let wait = try run(Binaries.openidctl, socket + ["wait", "ctl-serial-1", "--timeout", "5"])
         #expect(wait.status == 0)
         #expect(wait.stdout == "bound oid-carol\n")
-        #expect(try run(Binaries.openidctl, socket + ["wait", "no-such-serial", "--timeout", "1"]).status == 3)
+        #expect(
+            try run(Binaries.openidctl, socket + ["wait", "no-such-serial", "--timeout", "1"]).status == 3)
         let status = try run(Binaries.openidctl, socket + ["status"])
         #expect(status.status == 0)
         #expect(status.stdout.contains("bindings          1"))
@@ -106,9 +120,12 @@ import Testing
     }
 
     @Test func openidctlSaysWhatToDoWhenTheDaemonIsNotThere() throws {
-        let result = try run(Binaries.openidctl, ["--socket", "/tmp/openidd-no-such-dir/openidd.sock", "status"])
+        let result = try run(
+            Binaries.openidctl, ["--socket", "/tmp/openidd-no-such-dir/openidd.sock", "status"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("is openidd running? socket /tmp/openidd-no-such-dir/openidd.sock not found"))
+        #expect(
+            result.stderr.contains(
+                "is openidd running? socket /tmp/openidd-no-such-dir/openidd.sock not found"))
     }
 
     @Test func sandboxBindsAUserEndToEnd() throws {

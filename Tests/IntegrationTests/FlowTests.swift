@@ -19,7 +19,9 @@ import Testing
 
         let issued = try daemon.issue(userId: "u-42")
         #expect(issued.answer.json["userId"] as? String == "u-42")
-        #expect(issued.answer.json["alipayAuthUrl"] as? String == "https://openauth.example/authorize?serialNo=\(issued.serialNo)")
+        #expect(
+            issued.answer.json["alipayAuthUrl"] as? String
+                == "https://openauth.example/authorize?serialNo=\(issued.serialNo)")
         let callbackUrl = try #require(issued.answer.json["callbackUrl"] as? String)
         #expect(callbackUrl.hasPrefix("https://merchant.example/openidd/callback/"))
         #expect(issued.token.count >= 22)  // ≥ 128 bits, base64url
@@ -45,7 +47,8 @@ import Testing
         #expect(try daemon.ipc("GET", "/v1/bindings?userId=u-42").status == 404)
 
         let answer = try daemon.callback(
-            token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "2088_openid-A"), signType: signType)
+            token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "2088_openid-A"),
+            signType: signType)
         #expect(answer.status == 200)
         #expect(answer.text == "SUCCESS")
 
@@ -68,7 +71,8 @@ import Testing
 
         // A repeat of the same callback is acknowledged without a second line.
         let repeatAnswer = try daemon.callback(
-            token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "2088_openid-A"), signType: signType)
+            token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "2088_openid-A"),
+            signType: signType)
         #expect(repeatAnswer.text == "SUCCESS")
         #expect(daemon.ledgerLines().count == 1)
         #expect(daemon.stop() == 0)
@@ -78,7 +82,8 @@ import Testing
         let directory = TemporaryDirectory()
         let platform = try FakePlatform(in: directory, userIdField: "thirdAccount")
         let daemon = DaemonUnderTest(
-            platformUrl: platform.baseUrl, extraPlatform: ", \"userIdField\": \"thirdAccount\"", directory: directory)
+            platformUrl: platform.baseUrl, extraPlatform: ", \"userIdField\": \"thirdAccount\"",
+            directory: directory)
         try daemon.start()
         _ = try daemon.issue(userId: "user1")
         let records = platform.records()
@@ -93,7 +98,8 @@ import Testing
         try daemon.start()
         let issued = try daemon.issue(userId: "u-1", serialNo: "order-2026-0001")
         #expect(issued.serialNo == "order-2026-0001")
-        let again = try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"u-2","serialNo":"order-2026-0001"}"#)
+        let again = try daemon.ipc(
+            "POST", "/v1/auth-url", body: #"{"userId":"u-2","serialNo":"order-2026-0001"}"#)
         #expect(again.status == 409)
         #expect(again.errorCode == "serial_no_in_use")
         #expect(platform.records().count == 1)
@@ -115,11 +121,14 @@ import Testing
         try waiter.run()
         usleep(300_000)
         #expect(waiter.isRunning)
-        let answer = try daemon.callback(token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-poll"))
+        let answer = try daemon.callback(
+            token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-poll"))
         #expect(answer.text == "SUCCESS")
         waiter.waitUntilExit()
         #expect(waiter.terminationStatus == 0)
-        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "bound oid-poll\n")
+        #expect(
+            String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                == "bound oid-poll\n")
 
         // ?wait on a request still pending returns after the wait with state pending.
         let other = try daemon.issue(userId: "nobody")
@@ -135,11 +144,16 @@ import Testing
         let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
         try daemon.start()
         let result = try run(
-            "/usr/bin/curl", ["-s", "--unix-socket", daemon.socketPath, "http://localhost/v1/auth-url", "-d", #"{"userId":"curl-user"}"#])
+            "/usr/bin/curl",
+            [
+                "-s", "--unix-socket", daemon.socketPath, "http://localhost/v1/auth-url", "-d",
+                #"{"userId":"curl-user"}"#,
+            ])
         #expect(result.status == 0)
         #expect(result.stdout.contains("\"userId\":\"curl-user\""))
         #expect(result.stdout.contains("\"alipayAuthUrl\":\"https://openauth.example/authorize?serialNo="))
-        let health = try run("/usr/bin/curl", ["-s", "--unix-socket", daemon.socketPath, "http://localhost/v1/health"])
+        let health = try run(
+            "/usr/bin/curl", ["-s", "--unix-socket", daemon.socketPath, "http://localhost/v1/health"])
         #expect(health.stdout.hasPrefix("{\"status\":\"ok\""))
     }
 

@@ -52,7 +52,8 @@ import Testing
         let none = try daemon.ipc("GET", "/v1/bindings?openId=nobody")
         #expect(none.status == 200)
         #expect((none.json["bindings"] as? [Any])?.isEmpty == true)
-        let big = try daemon.ipc("POST", "/v1/auth-url", body: "{\"userId\":\"\(String(repeating: "x", count: 70_000))\"}")
+        let big = try daemon.ipc(
+            "POST", "/v1/auth-url", body: "{\"userId\":\"\(String(repeating: "x", count: 70_000))\"}")
         #expect(big.status == 413)
         #expect(big.errorCode == "body_too_large")
         // Still serving after the refusals.
@@ -70,7 +71,9 @@ import Testing
         #expect(third.status == 429)
         #expect(third.errorCode == "too_many_pending")
         // A binding frees a slot.
-        #expect(try daemon.callback(token: first.token, body: callbackBody(serialNo: first.serialNo, openId: "o")).text == "SUCCESS")
+        #expect(
+            try daemon.callback(token: first.token, body: callbackBody(serialNo: first.serialNo, openId: "o"))
+                .text == "SUCCESS")
         #expect(try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"c"}"#).status == 200)
     }
 
@@ -81,9 +84,13 @@ import Testing
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(daemon.socketPath.utf8) + [0]) }
+        withUnsafeMutableBytes(of: &address.sun_path) {
+            $0.copyBytes(from: Array(daemon.socketPath.utf8) + [0])
+        }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         try #require(connected == 0)
         let request = Array("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)

@@ -9,12 +9,16 @@ import Testing
 /// When the platform does not give a link: 502 with its status and message, 504 on a timeout, and the
 /// serialNo is spent (the platform may have seen it).
 @Suite struct PlatformFailureTests {
-    func issueAgainst(mode: String, timeoutSeconds: Double = 5) throws -> (DaemonUnderTest.Answer, DaemonUnderTest) {
+    func issueAgainst(mode: String, timeoutSeconds: Double = 5) throws -> (
+        DaemonUnderTest.Answer, DaemonUnderTest
+    ) {
         let directory = TemporaryDirectory()
         let platform = try FakePlatform(in: directory, mode: mode)
-        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, timeoutSeconds: timeoutSeconds, directory: directory)
+        let daemon = DaemonUnderTest(
+            platformUrl: platform.baseUrl, timeoutSeconds: timeoutSeconds, directory: directory)
         try daemon.start()
-        let answer = try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"u-1","serialNo":"s-\#(mode)"}"#)
+        let answer = try daemon.ipc(
+            "POST", "/v1/auth-url", body: #"{"userId":"u-1","serialNo":"s-\#(mode)"}"#)
         withExtendedLifetime(platform) {}
         return (answer, daemon)
     }
@@ -45,7 +49,9 @@ import Testing
     @Test func chunkedAnswerIsRead() throws {
         let (answer, _) = try issueAgainst(mode: "chunked")
         #expect(answer.status == 200)
-        #expect(answer.json["alipayAuthUrl"] as? String == "https://openauth.example/authorize?serialNo=s-chunked")
+        #expect(
+            answer.json["alipayAuthUrl"] as? String == "https://openauth.example/authorize?serialNo=s-chunked"
+        )
     }
 
     @Test func slowPlatformIs504() throws {

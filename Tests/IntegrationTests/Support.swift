@@ -12,12 +12,16 @@ import Testing
 /// The built binaries sit next to the test bundle in `.build/<triple>/debug`.
 enum Binaries {
     static let directory: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent().path
     }()
     static var openidd: String { directory + "/openidd" }
     static var openidctl: String { directory + "/openidctl" }
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures"
+    ).path
 }
 
 /// A fresh directory under /tmp, removed when the test's value goes away.
@@ -31,20 +35,25 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     func write(_ name: String, _ text: String, mode: Int = 0o600) -> String {
         let file = path + "/" + name
-        _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        _ = FileManager.default.createFile(
+            atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
         return file
     }
 }
 
 /// Runs a command to completion and returns its exit status and output.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil)
+func run(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil
+)
     throws -> (status: Int32, stdout: String, stderr: String)
 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    if let environment {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -54,7 +63,10 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
     let stderrData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdoutData, as: UTF8.self), String(decoding: stderrData, as: UTF8.self))
+    return (
+        process.terminationStatus, String(decoding: stdoutData, as: UTF8.self),
+        String(decoding: stderrData, as: UTF8.self)
+    )
 }
 
 /// Key material for one test: the merchant's key pair and the platform's key pair, as files.
@@ -78,10 +90,12 @@ final class FakePlatform: @unchecked Sendable {
         userIdField: String = "userId", tls: (cert: String, key: String)? = nil, host: String = "127.0.0.1"
     ) throws {
         recordPath = directory.path + "/platform-\(mode)-\(UUID().uuidString).jsonl"
-        let publicKey = directory.write("merchant_public_for_platform.pem", TestKeys.merchant.publicKey.spkiPEM())
+        let publicKey = directory.write(
+            "merchant_public_for_platform.pem", TestKeys.merchant.publicKey.spkiPEM())
         let md5File = directory.write("md5_for_platform.key", TestKeys.md5Key + "\n")
         var arguments = [
-            Binaries.fixtures + "/fake_platform.py", "--port", "0", "--business-id", DaemonUnderTest.businessId,
+            Binaries.fixtures + "/fake_platform.py", "--port", "0", "--business-id",
+            DaemonUnderTest.businessId,
             "--merchant-id", DaemonUnderTest.merchantId, "--sign-type", signType.rawValue, "--mode", mode,
             "--record", recordPath, "--user-id-field", userIdField,
         ]
@@ -100,7 +114,9 @@ final class FakePlatform: @unchecked Sendable {
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard text.hasPrefix("PORT "),
+            let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             throw TestFailure("fake platform did not start: \(text)")
         }
         self.port = port
@@ -184,7 +200,9 @@ final class DaemonUnderTest: @unchecked Sendable {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         process.standardError = log
@@ -193,7 +211,9 @@ final class DaemonUnderTest: @unchecked Sendable {
         self.process = process
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
-            if !process.isRunning { throw TestFailure("openidd exited \(process.terminationStatus): \(self.log)") }
+            if !process.isRunning {
+                throw TestFailure("openidd exited \(process.terminationStatus): \(self.log)")
+            }
             if let health = try? ipc("GET", "/v1/health"), health.status == 200 || health.status == 503 {
                 let listen = health.json["callbackListen"] as? String ?? ""
                 callbackPort = Int(listen.split(separator: ":").last ?? "") ?? 0
@@ -224,7 +244,9 @@ final class DaemonUnderTest: @unchecked Sendable {
         let status: Int
         let body: [UInt8]
         var text: String { String(decoding: body, as: UTF8.self) }
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+        }
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
@@ -232,13 +254,16 @@ final class DaemonUnderTest: @unchecked Sendable {
         var headers = HTTPHeaders()
         if body != nil { headers.add("Content-Type", "application/json") }
         let response = try HTTPClient().send(
-            method: method, target: target, headers: headers, body: Array((body ?? "").utf8), to: .unix(path: socketPath),
+            method: method, target: target, headers: headers, body: Array((body ?? "").utf8),
+            to: .unix(path: socketPath),
             timeoutSeconds: timeout)
         return Answer(status: response.status, body: response.body)
     }
 
     /// Asks for an auth link and returns (serialNo, path token).
-    func issue(userId: String, serialNo: String? = nil) throws -> (serialNo: String, token: String, answer: Answer) {
+    func issue(userId: String, serialNo: String? = nil) throws -> (
+        serialNo: String, token: String, answer: Answer
+    ) {
         var body = "{\"userId\":\"\(userId)\""
         if let serialNo { body += ",\"serialNo\":\"\(serialNo)\"" }
         body += "}"
@@ -257,7 +282,8 @@ final class DaemonUnderTest: @unchecked Sendable {
     ) throws -> Answer {
         let bytes = Array(body.utf8)
         let type = signType ?? .sha256RSA
-        let signing = keys ?? SigningKeys(merchantPrivateKey: TestKeys.platform, md5Key: Array(TestKeys.md5Key.utf8))
+        let signing =
+            keys ?? SigningKeys(merchantPrivateKey: TestKeys.platform, md5Key: Array(TestKeys.md5Key.utf8))
         var auth = try signing.authHeaders(
             businessId: DaemonUnderTest.businessId, nonce: SecureRandom.token(byteCount: 12),
             timestamp: Int64(Date().timeIntervalSince1970 * 1000), signType: type, body: bytes)
@@ -267,7 +293,8 @@ final class DaemonUnderTest: @unchecked Sendable {
         for (name, value) in auth { headers.add(name, value) }
         let url = HTTPURL("http://127.0.0.1:\(callbackPort)")!
         let response = try HTTPClient().send(
-            method: method, target: path ?? "/openidd/callback/\(token)", headers: headers, body: bytes, to: .url(url),
+            method: method, target: path ?? "/openidd/callback/\(token)", headers: headers, body: bytes,
+            to: .url(url),
             timeoutSeconds: 10)
         return Answer(status: response.status, body: response.body)
     }
