@@ -9,7 +9,8 @@ public struct Registry: Sendable {
         case issuing
         case pending
         case binding(openId: String)
-        case bound(Binding)
+        /// The binding itself lives in `bindings`.
+        case bound
         case failed
         case expired
     }
@@ -19,13 +20,14 @@ public struct Registry: Sendable {
         var phase: Phase
     }
 
+    /// Requests this process knows from the journal or issued itself; bindings known only from the
+    /// ledger have no entry here.
     private var entries: [String: Entry] = [:]
-    private var latestByUserId: [String: Binding] = [:]
-    private var byOpenId: [String: [Binding]] = [:]
+    private var bindings = BindingTable()
     /// Requests in issuing, pending or binding: what `requests.maxPending` limits. Includes requests
     /// that have expired until `expire(now:)` sweeps them.
     public private(set) var openCount = 0
-    public private(set) var bindingCount = 0
+    public var bindingCount: Int { bindings.count }
 
     public init() {}
 
@@ -38,7 +40,9 @@ public struct Registry: Sendable {
 
     /// Claims `request.serialNo` while the platform is asked for a link.
     public mutating func reserve(_ request: PendingRequest, maxOpen: Int) throws(ReserveError) {
-        guard entries[request.serialNo] == nil else { throw .serialNoInUse }
+        guard entries[request.serialNo] == nil, !bindings.contains(serialNo: request.serialNo) else {
+            throw .serialNoInUse
+        }
         guard openCount < maxOpen else { throw .tooManyPending }
         entries[request.serialNo] = Entry(request: request, phase: .issuing)
         openCount += 1
@@ -86,10 +90,15 @@ public struct Registry: Sendable {
     public mutating func beginBinding(
         serialNo: String, openId: String, userId: String?, now: Int64, tokenMatches: (String) -> Bool
     ) -> BindDecision {
-        guard let entry = entries[serialNo] else { return .unknownSerialNo }
+        guard let entry = entries[serialNo] else {
+            // Bound before the journal was compacted: the ledger still answers repeats and conflicts.
+            guard let binding = bindings.binding(serialNo: serialNo) else { return .unknownSerialNo }
+            return binding.openId == openId ? .repeated(binding) : .conflict(binding)
+        }
         if let request = entry.request, !tokenMatches(request.token) { return .tokenMismatch }
         switch entry.phase {
-        case .bound(let binding):
+        case .bound:
+            guard let binding = bindings.binding(serialNo: serialNo) else { return .unknownSerialNo }
             return binding.openId == openId ? .repeated(binding) : .conflict(binding)
         case .binding:
             return .inProgress
@@ -108,11 +117,15 @@ public struct Registry: Sendable {
 
     /// The binding's ledger line is durable: make it visible.
     public mutating func complete(_ binding: Binding) {
-        let wasOpen = entries[binding.serialNo].map { isOpen($0.phase) } ?? false
-        if wasOpen { openCount -= 1 }
-        if case .bound = entries[binding.serialNo]?.phase { return }
-        entries[binding.serialNo, default: Entry(request: nil, phase: .pending)].phase = .bound(binding)
-        index(binding)
+        guard bindings.insert(binding) else { return }
+        settle(serialNo: binding.serialNo)
+    }
+
+    /// A bound request leaves the open count; its entry (if any) keeps the request for `status`.
+    private mutating func settle(serialNo: String) {
+        guard let entry = entries[serialNo] else { return }
+        if isOpen(entry.phase) { openCount -= 1 }
+        entries[serialNo]?.phase = .bound
     }
 
     /// The ledger write failed: the request is pending again, so the platform's retry can bind it.
@@ -135,9 +148,31 @@ public struct Registry: Sendable {
         openCount -= 1
     }
 
-    /// A ledger line; the ledger may hold serialNos the journal no longer knows.
+    /// A ledger line; the ledger may hold serialNos the journal no longer knows. A serialNo bound twice
+    /// (a line repeated after a failed sync was retried) counts once.
     public mutating func restore(binding: Binding) {
         complete(binding)
+    }
+
+    /// The allocation-free form of `restore(binding:)` that start-up replay uses.
+    public mutating func restoreBinding(
+        serialNo: UnsafeBufferPointer<UInt8>, userId: UnsafeBufferPointer<UInt8>,
+        openId: UnsafeBufferPointer<UInt8>,
+        merchantId: String, businessId: String, boundAt: Int64
+    ) {
+        guard
+            bindings.insert(
+                serialNo: serialNo, userId: userId, openId: openId, merchantId: merchantId,
+                businessId: businessId,
+                boundAt: boundAt)
+        else { return }
+        if !entries.isEmpty { settle(serialNo: String(decoding: serialNo, as: UTF8.self)) }
+    }
+
+    /// Forgets requests that are settled (bound, failed, expired), as the journal does when compacted.
+    /// Bindings stay: they are the ledger.
+    public mutating func forgetSettled() {
+        entries = entries.filter { isOpen($0.value.phase) }
     }
 
     // MARK: - Expiry
@@ -158,18 +193,24 @@ public struct Registry: Sendable {
 
     // MARK: - Queries
 
-    public func latestBinding(userId: String) -> Binding? { latestByUserId[userId] }
+    public func latestBinding(userId: String) -> Binding? { bindings.latest(userId: userId) }
 
-    public func bindings(openId: String) -> [Binding] { byOpenId[openId] ?? [] }
+    public func bindings(openId: String) -> [Binding] { bindings.all(openId: openId) }
 
+    /// A bound request known only from the ledger reports its boundAt as createdAt and expiresAt.
     public func status(serialNo: String, now: Int64) -> RequestStatus? {
-        guard let entry = entries[serialNo] else { return nil }
+        guard let entry = entries[serialNo] else {
+            guard let binding = bindings.binding(serialNo: serialNo) else { return nil }
+            return RequestStatus(
+                serialNo: serialNo, userId: binding.userId, state: .bound, openId: binding.openId,
+                createdAt: binding.boundAt, expiresAt: binding.boundAt, boundAt: binding.boundAt)
+        }
         let state: RequestState
         var binding: Binding?
         switch entry.phase {
-        case .bound(let bound):
+        case .bound:
             state = .bound
-            binding = bound
+            binding = bindings.binding(serialNo: serialNo)
         case .failed:
             state = .failed
         case .expired:
@@ -203,15 +244,5 @@ public struct Registry: Sendable {
         case .issuing, .pending, .binding: return true
         case .bound, .failed, .expired: return false
         }
-    }
-
-    private mutating func index(_ binding: Binding) {
-        bindingCount += 1
-        if let latest = latestByUserId[binding.userId], latest.boundAt > binding.boundAt {
-            // Keep the newest: replay order is ledger order, but be safe against clock steps.
-        } else {
-            latestByUserId[binding.userId] = binding
-        }
-        byOpenId[binding.openId, default: []].append(binding)
     }
 }

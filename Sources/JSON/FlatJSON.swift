@@ -13,11 +13,36 @@ public enum FlatJSON {
         public init(description: String) { self.description = description }
     }
 
+    /// A value as `scan` hands it over: string bytes (unescaped, valid UTF-8) or an integer.
+    public enum ScannedValue {
+        case string(UnsafeBufferPointer<UInt8>)
+        case integer(Int64)
+    }
+
+    /// Walks one object and hands each field to `field` without allocating for the common case (no
+    /// escapes). The buffers are valid only during the call. Start-up replay uses this to copy a
+    /// million lines' fields straight into compact storage.
+    public static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ field: (_ key: UnsafeBufferPointer<UInt8>, _ value: ScannedValue) throws -> Void
+    ) throws {
+        var parser = Parser(bytes: bytes)
+        try parser.object(field)
+    }
+
     /// Decodes one object. Values other than strings and integers (which later versions might add)
     /// are rejected rather than misread.
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [String: Value] {
-        var parser = Parser(bytes: bytes)
-        return try parser.object()
+        var result: [String: Value] = [:]
+        try scan(bytes) { keyBytes, scanned in
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            guard result[key] == nil else { throw DecodeError(description: "duplicate key \"\(key)\"") }
+            switch scanned {
+            case .string(let text): result[key] = .string(String(decoding: text, as: UTF8.self))
+            case .integer(let number): result[key] = .integer(number)
+            }
+        }
+        return result
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> [String: Value] {
@@ -28,46 +53,63 @@ public enum FlatJSON {
         let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
-        mutating func object() throws -> [String: Value] {
+        mutating func object(_ field: (UnsafeBufferPointer<UInt8>, ScannedValue) throws -> Void) throws {
+            var keyScratch: [UInt8] = []
+            var valueScratch: [UInt8] = []
             skipSpace()
             try expect(UInt8(ascii: "{"))
-            var result: [String: Value] = [:]
             skipSpace()
             if peek() == UInt8(ascii: "}") {
                 position += 1
-                return try end(result)
+                return try end()
             }
             while true {
                 skipSpace()
-                let key = try string()
+                let key = try string(into: &keyScratch)
                 skipSpace()
                 try expect(UInt8(ascii: ":"))
                 skipSpace()
-                guard result[key] == nil else { throw DecodeError(description: "duplicate key \"\(key)\"") }
-                result[key] = try value()
+                guard let byte = peek() else { throw DecodeError(description: "missing value") }
+                if byte == UInt8(ascii: "\"") {
+                    let value = try string(into: &valueScratch)
+                    try withSpan(key, keyScratch) { keyBuffer in
+                        try withSpan(value, valueScratch) { try field(keyBuffer, .string($0)) }
+                    }
+                } else if byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                {
+                    let number = try integer()
+                    try withSpan(key, keyScratch) { try field($0, .integer(number)) }
+                } else {
+                    throw DecodeError(description: "unsupported value at byte \(position)")
+                }
                 skipSpace()
                 if peek() == UInt8(ascii: ",") {
                     position += 1
                     continue
                 }
                 try expect(UInt8(ascii: "}"))
-                return try end(result)
+                return try end()
             }
         }
 
-        mutating func end(_ result: [String: Value]) throws -> [String: Value] {
+        /// Where a string's bytes are: a range of the input, or (after unescaping) the scratch buffer.
+        enum Span {
+            case input(Range<Int>)
+            case scratch
+        }
+
+        func withSpan(_ span: Span, _ scratch: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) throws -> Void)
+            throws
+        {
+            switch span {
+            case .input(let range): try body(UnsafeBufferPointer(rebasing: bytes[range]))
+            case .scratch: try scratch.withUnsafeBufferPointer { try body($0) }
+            }
+        }
+
+        mutating func end() throws {
             skipSpace()
             guard position == bytes.count else { throw DecodeError(description: "text after the object") }
-            return result
-        }
-
-        mutating func value() throws -> Value {
-            guard let byte = peek() else { throw DecodeError(description: "missing value") }
-            if byte == UInt8(ascii: "\"") { return .string(try string()) }
-            if byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
-                return .integer(try integer())
-            }
-            throw DecodeError(description: "unsupported value at byte \(position)")
         }
 
         mutating func integer() throws -> Int64 {
@@ -95,42 +137,47 @@ public enum FlatJSON {
             return negative ? -value : value
         }
 
-        mutating func string() throws -> String {
+        mutating func string(into scratch: inout [UInt8]) throws -> Span {
             try expect(UInt8(ascii: "\""))
             let start = position
-            // Fast path: no escapes.
+            // Fast path: no escapes, the bytes stay where they are.
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
-                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                    let range = start..<position
                     position += 1
-                    guard let text = String(validating: slice, as: UTF8.self) else {
-                        throw DecodeError(description: "invalid UTF-8")
-                    }
-                    return text
+                    try validateUTF8(UnsafeBufferPointer(rebasing: bytes[range]))
+                    return .input(range)
                 }
                 if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
                 position += 1
             }
-            var out = Array(bytes[start..<position])
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: bytes[start..<position])
             while position < bytes.count {
                 let byte = bytes[position]
                 position += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    guard let text = String(validating: out, as: UTF8.self) else {
-                        throw DecodeError(description: "invalid UTF-8")
-                    }
-                    return text
+                    try scratch.withUnsafeBufferPointer { try validateUTF8($0) }
+                    return .scratch
                 case UInt8(ascii: "\\"):
-                    try escape(into: &out)
+                    try escape(into: &scratch)
                 case 0..<0x20:
                     throw DecodeError(description: "control character in string")
                 default:
-                    out.append(byte)
+                    scratch.append(byte)
                 }
             }
             throw DecodeError(description: "unterminated string")
+        }
+
+        func validateUTF8(_ text: UnsafeBufferPointer<UInt8>) throws {
+            // ASCII is by far the common case and needs no decoding.
+            if text.allSatisfy({ $0 < 0x80 }) { return }
+            guard String(validating: text, as: UTF8.self) != nil else {
+                throw DecodeError(description: "invalid UTF-8")
+            }
         }
 
         mutating func escape(into out: inout [UInt8]) throws {

@@ -17,6 +17,65 @@ public enum LedgerLine {
         return line
     }
 
+    /// Replays one ledger line straight into the registry's compact binding table: the fields are
+    /// copied from the line's bytes without building a dictionary or Strings per line.
+    public static func replay(
+        _ line: UnsafeBufferPointer<UInt8>, into registry: inout Registry, scratch: inout ReplayScratch
+    )
+        throws
+    {
+        scratch.reset()
+        try FlatJSON.scan(line) { key, value in
+            guard case .string(let text) = value else { return }
+            switch Key(key) {
+            case .serialNo: try scratch.set(0, text, "serialNo")
+            case .userId: try scratch.set(1, text, "userId")
+            case .openId: try scratch.set(2, text, "openId")
+            case .merchantId: try scratch.set(3, text, "merchantId")
+            case .businessId: try scratch.set(4, text, "businessId")
+            case .boundAt:
+                try scratch.mark(5, "boundAt")
+                guard let millis = Timestamp.parse(text) else {
+                    throw FlatJSON.DecodeError(description: "boundAt is not an RFC 3339 UTC timestamp")
+                }
+                scratch.boundAt = millis
+            case nil: break  // Keys added by later versions.
+            }
+        }
+        guard scratch.seen == 0b11_1111 else {
+            let missing = ["serialNo", "userId", "openId", "merchantId", "businessId", "boundAt"].enumerated()
+                .first { scratch.seen & (1 << $0.offset) == 0 }!.element
+            throw FlatJSON.DecodeError(description: "missing string \"\(missing)\"")
+        }
+        let merchantId = scratch.merchantId()
+        let businessId = scratch.businessId()
+        scratch.fields[0].withUnsafeBufferPointer { serial in
+            scratch.fields[1].withUnsafeBufferPointer { user in
+                scratch.fields[2].withUnsafeBufferPointer { open in
+                    registry.restoreBinding(
+                        serialNo: serial, userId: user, openId: open, merchantId: merchantId,
+                        businessId: businessId,
+                        boundAt: scratch.boundAt)
+                }
+            }
+        }
+    }
+
+    enum Key {
+        case serialNo, userId, openId, merchantId, businessId, boundAt
+        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            switch bytes.count {
+            case 6 where bytes.elementsEqual("userId".utf8): self = .userId
+            case 6 where bytes.elementsEqual("openId".utf8): self = .openId
+            case 7 where bytes.elementsEqual("boundAt".utf8): self = .boundAt
+            case 8 where bytes.elementsEqual("serialNo".utf8): self = .serialNo
+            case 10 where bytes.elementsEqual("merchantId".utf8): self = .merchantId
+            case 10 where bytes.elementsEqual("businessId".utf8): self = .businessId
+            default: return nil
+            }
+        }
+    }
+
     public static func decodeBinding(_ fields: [String: FlatJSON.Value]) throws -> Binding {
         func string(_ key: String) throws -> String {
             guard case .string(let value)? = fields[key] else {
@@ -88,5 +147,46 @@ public enum JournalLine {
         case let other:
             throw FlatJSON.DecodeError(description: "unknown op \"\(other)\"")
         }
+    }
+}
+
+/// Buffers reused from line to line during replay, so a million lines cost no per-line allocations.
+public struct ReplayScratch {
+    var fields: [[UInt8]] = Array(repeating: [], count: 5)  // serialNo, userId, openId, merchantId, businessId
+    var boundAt: Int64 = 0
+    var seen = 0
+    var cachedMerchant: ([UInt8], String) = ([], "")
+    var cachedBusiness: ([UInt8], String) = ([], "")
+
+    public init() {}
+
+    mutating func reset() { seen = 0 }
+
+    mutating func mark(_ bit: Int, _ name: String) throws {
+        guard seen & (1 << bit) == 0 else {
+            throw FlatJSON.DecodeError(description: "duplicate key \"\(name)\"")
+        }
+        seen |= 1 << bit
+    }
+
+    mutating func set(_ column: Int, _ text: UnsafeBufferPointer<UInt8>, _ name: String) throws {
+        try mark(column, name)
+        fields[column].removeAll(keepingCapacity: true)
+        fields[column].append(contentsOf: text)
+    }
+
+    /// merchantId and businessId are the same on nearly every line: reuse the previous String.
+    mutating func merchantId() -> String {
+        if cachedMerchant.0 != fields[3] {
+            cachedMerchant = (fields[3], String(decoding: fields[3], as: UTF8.self))
+        }
+        return cachedMerchant.1
+    }
+
+    mutating func businessId() -> String {
+        if cachedBusiness.0 != fields[4] {
+            cachedBusiness = (fields[4], String(decoding: fields[4], as: UTF8.self))
+        }
+        return cachedBusiness.1
     }
 }

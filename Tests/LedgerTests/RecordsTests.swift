@@ -86,3 +86,50 @@ import Testing
         #expect(throws: FlatJSON.DecodeError.self) { try JournalLine.decode(fields) }
     }
 }
+
+@Suite struct LedgerReplayLineTests {
+    func replayed(_ text: String) throws -> Registry {
+        var registry = Registry()
+        var scratch = ReplayScratch()
+        try Array(text.utf8).withUnsafeBufferPointer {
+            try LedgerLine.replay($0, into: &registry, scratch: &scratch)
+        }
+        return registry
+    }
+
+    @Test func fastReplayAgreesWithTheGeneralDecoder() throws {
+        let lines = [
+            #"{"serialNo":"s-1","userId":"u-42","openId":"o-1","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#,
+            #"{"boundAt":"2026-11-26T15:47:21.123Z","businessId":"b","merchantId":"m","openId":"o-1","userId":"\u7528\u6237 \"q\"","serialNo":"s-2","extra":7}"#,
+        ]
+        for line in lines {
+            let expected = try LedgerLine.decodeBinding(FlatJSON.decode(Array(line.utf8)))
+            let registry = try replayed(line)
+            #expect(registry.bindingCount == 1)
+            #expect(registry.latestBinding(userId: expected.userId) == expected)
+        }
+    }
+
+    @Test(arguments: [
+        #"{"serialNo":"s","userId":"u","openId":"o","merchantId":"m","businessId":"b"}"#,
+        #"{"serialNo":"s","serialNo":"t","userId":"u","openId":"o","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#,
+        #"{"serialNo":"s","userId":"u","openId":"o","merchantId":"m","businessId":"b","boundAt":"yesterday"}"#,
+        #"{"serialNo":"s","userId":"u","openId":"o","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z""#,
+    ])
+    func badLinesAreRejected(line: String) {
+        #expect(throws: (any Error).self) { try replayed(line) }
+    }
+
+    @Test func merchantAndBusinessIdsChangingBetweenLinesAreKept() throws {
+        var registry = Registry()
+        var scratch = ReplayScratch()
+        for (serial, merchant) in [("s-1", "m-1"), ("s-2", "m-2"), ("s-3", "m-1")] {
+            let line =
+                #"{"serialNo":"\#(serial)","userId":"\#(serial)","openId":"o","merchantId":"\#(merchant)","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#
+            try Array(line.utf8).withUnsafeBufferPointer {
+                try LedgerLine.replay($0, into: &registry, scratch: &scratch)
+            }
+        }
+        #expect(registry.bindings(openId: "o").map(\.merchantId) == ["m-1", "m-2", "m-1"])
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+
+@testable import Correlation
+
+@Suite struct BindingTableTests {
+    @Test func insertsAndLooksUpByEveryKey() {
+        var table = BindingTable()
+        let binding = makeBinding(serialNo: "s-1", userId: "用户-1", openId: "open-1")
+        let inserted = table.insert(binding)
+        #expect(inserted)
+        #expect(table.count == 1)
+        #expect(table.contains(serialNo: "s-1"))
+        #expect(!table.contains(serialNo: "s-2"))
+        #expect(table.binding(serialNo: "s-1") == binding)
+        #expect(table.latest(userId: "用户-1") == binding)
+        #expect(table.all(openId: "open-1") == [binding])
+        #expect(table.latest(userId: "用户-2") == nil)
+        #expect(table.all(openId: "nobody").isEmpty)
+    }
+
+    @Test func aSerialNoIsBoundOnce() {
+        var table = BindingTable()
+        let first = table.insert(makeBinding(serialNo: "s-1", openId: "a"))
+        let second = table.insert(makeBinding(serialNo: "s-1", openId: "b"))
+        #expect(first)
+        #expect(!second)
+        #expect(table.count == 1)
+        #expect(table.binding(serialNo: "s-1")?.openId == "a")
+    }
+
+    @Test func latestPerUserIsTheNewestEvenOutOfOrder() {
+        var table = BindingTable()
+        let older = makeBinding(serialNo: "s-1", userId: "u", openId: "a", boundAt: t0 + 10)
+        let newer = makeBinding(serialNo: "s-2", userId: "u", openId: "b", boundAt: t0 + 20)
+        let stepped = makeBinding(serialNo: "s-3", userId: "u", openId: "c", boundAt: t0 + 15)
+        table.insert(older)
+        table.insert(newer)
+        table.insert(stepped)
+        #expect(table.latest(userId: "u") == newer)
+    }
+
+    @Test func everyUserOfAnOpenIdOldestFirst() {
+        var table = BindingTable()
+        let bindings = (0..<5).map {
+            makeBinding(serialNo: "s-\($0)", userId: "u-\($0)", openId: "shared", boundAt: t0 + Int64($0))
+        }
+        for binding in bindings { table.insert(binding) }
+        table.insert(makeBinding(serialNo: "x", userId: "other", openId: "different"))
+        #expect(table.all(openId: "shared") == bindings)
+    }
+
+    @Test func lookupsSurviveManyGrowths() {
+        var table = BindingTable()
+        for index in 0..<20_000 {
+            table.insert(
+                makeBinding(
+                    serialNo: "serial-\(index)", userId: "user-\(index % 7_000)",
+                    openId: "open-\(index % 3_000)",
+                    boundAt: t0 + Int64(index)))
+        }
+        #expect(table.count == 20_000)
+        for index in stride(from: 0, to: 20_000, by: 997) {
+            #expect(table.binding(serialNo: "serial-\(index)")?.userId == "user-\(index % 7_000)")
+        }
+        // user-5 was bound at indexes 5, 7005, 14005: the latest is the last.
+        #expect(table.latest(userId: "user-5")?.serialNo == "serial-14005")
+        #expect(table.all(openId: "open-7").map(\.serialNo) == (0..<7).map { "serial-\(7 + $0 * 3_000)" })
+        var visited = 0
+        table.forEach { _ in visited += 1 }
+        #expect(visited == 20_000)
+    }
+
+    @Test func emptyAndPrefixKeysAreDistinct() {
+        var table = BindingTable()
+        table.insert(makeBinding(serialNo: "ab", userId: "u", openId: "o"))
+        #expect(!table.contains(serialNo: "a"))
+        #expect(!table.contains(serialNo: "abc"))
+        #expect(!table.contains(serialNo: ""))
+    }
+}
