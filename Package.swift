@@ -58,6 +58,12 @@ let package = Package(
         ),
         .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "Sandbox"]),
         .executableTarget(name: "openidctl", dependencies: ["HTTP1", "HTTPClient", "JSON"]),
+        // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see README "Performance".
+        .executableTarget(
+            name: "openidd-bench",
+            dependencies: ["Correlation", "Crypto", "HTTP1", "HTTPClient", "JSON", "Ledger", "Platform", "POSIX"],
+            path: "Benchmarks/openidd-bench"
+        ),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TLS"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),

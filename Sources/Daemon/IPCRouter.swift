@@ -154,6 +154,9 @@ public struct IPCRouter: Sendable {
             ("storageDirectory", .string(service.store.directory)),
             ("callbackListen", .string(callbackListen)),
             ("signType", .string(service.settings.account.signType.rawValue)),
+            // fsyncs so far: with group commit, fewer than the lines written under concurrency.
+            ("ledgerSyncs", .integer(Int64(service.store.ledger.syncCount))),
+            ("journalSyncs", .integer(Int64(service.store.journal.syncCount))),
         ]
         if let error = counts.lastPlatformError { fields.append(("lastPlatformError", .string(error))) }
         return json(storageFailure == nil ? 200 : 503, .object(fields))

@@ -1,0 +1,261 @@
+// openidd-bench: measures the real `openidd` binary from outside.
+//
+//   openidd-bench callbacks [--count N] [--concurrency 1,16,64] [--openidd PATH]
+//       durable callbacks per second (distinct serialNos, MD5-signed, keep-alive connections),
+//       latency percentiles, and ledger fsyncs per 1,000 bindings (group commit at work)
+//   openidd-bench replay [--bindings 1000000] [--pending 100000] [--openidd PATH]
+//       start-up time with a ledger of N bindings and a journal of P pending requests, and the RSS
+//
+// Build it in release mode for meaningful figures: swift build -c release
+
+import Correlation
+import Crypto
+import Foundation
+import HTTP1
+import HTTPClient
+import Ledger
+import POSIX
+import Platform
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+Signals.ignoreBrokenPipe()
+
+/// `--name value` pairs after the mode.
+let options: [String: String] = {
+    var result: [String: String] = [:]
+    var rest = Array(CommandLine.arguments.dropFirst(2))
+    while rest.count >= 2, rest[0].hasPrefix("--") {
+        result[String(rest[0].dropFirst(2))] = rest[1]
+        rest.removeFirst(2)
+    }
+    return result
+}()
+let mode = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ""
+let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+let openidd = options["openidd"] ?? here + "/openidd"
+let businessId = "bench-business"
+let merchantId = "bench-merchant"
+let md5Key = "bench-md5-key"
+
+/// A daemon in a fresh directory, configured for MD5 (signing cost aside, this measures our path).
+struct Instance {
+    let directory: String
+    let socket: String
+    var process: Process?
+
+    init() {
+        var template = Array("/tmp/openidd-bench.XXXXXX".utf8CString)
+        directory = String(cString: mkdtemp(&template)!)
+        socket = directory + "/openidd.sock"
+        try! FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        try! md5Key.write(toFile: directory + "/md5.key", atomically: true, encoding: .utf8)
+        let config = """
+            {
+              "platform": { "baseUrl": "http://127.0.0.1:9", "businessId": "\(businessId)", "merchantId": "\(merchantId)",
+                            "signType": "MD5", "md5KeyFile": "md5.key" },
+              "callback": { "listen": "127.0.0.1:0", "publicUrl": "https://merchant.example/cb" },
+              "ipc": { "socketPath": "openidd.sock", "socketMode": "0600" },
+              "storage": { "directory": "state" },
+              "requests": { "maxPending": 10000000 }
+            }
+            """
+        try! config.write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+    }
+
+    /// Starts openidd and returns the seconds until its IPC socket answered.
+    mutating func start() -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: openidd)
+        process.arguments = ["--config", directory + "/config.json"]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let started = MonotonicClock.nowNanos()
+        try! process.run()
+        self.process = process
+        while health() == nil {
+            guard process.isRunning else { fatalError("openidd exited; run it by hand with --config \(directory)/config.json") }
+            usleep(2_000)
+        }
+        return Double(MonotonicClock.nowNanos() - started) / 1e9
+    }
+
+    func health() -> [String: Any]? {
+        guard
+            let response = try? HTTPClient().send(
+                method: "GET", target: "/v1/health", to: .unix(path: socket), timeoutSeconds: 5)
+        else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+    }
+
+    /// Resident and peak memory from /proc, in MB.
+    func memory() -> (rss: Double, peak: Double) {
+        let status = (try? String(contentsOfFile: "/proc/\(process!.processIdentifier)/status", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> Double {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+            return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+        }
+        return (field("VmRSS"), field("VmHWM"))
+    }
+
+    func stop() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Writes lines in large blocks.
+func writeLines(_ path: String, count: Int, _ line: (Int) -> [UInt8]) {
+    let fd = try! FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+    var block: [UInt8] = []
+    block.reserveCapacity(1 << 22)
+    for index in 0..<count {
+        block += line(index)
+        if block.count > (1 << 22) - 512 {
+            try! fd.writeAll(block)
+            block.removeAll(keepingCapacity: true)
+        }
+    }
+    try! fd.writeAll(block)
+    fd.close()
+}
+
+func pendingRequest(_ index: Int, now: Int64) -> PendingRequest {
+    let token = "token-\(index)-" + String(repeating: "x", count: 30)
+    return PendingRequest(
+        serialNo: "pending-\(index)-\(String(index * 7919, radix: 36))", userId: "user-\(index)", token: token,
+        callbackUrl: "https://merchant.example/cb/\(token)", createdAt: now, expiresAt: now + 86_400_000)
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+// MARK: - Start-up replay
+
+@MainActor func benchReplay() {
+    let bindings = Int(options["bindings"] ?? "1000000")!
+    let pending = Int(options["pending"] ?? "100000")!
+    var instance = Instance()
+    let now = WallClock.nowMilliseconds()
+    writeLines(instance.directory + "/state/bindings.jsonl", count: bindings) { index in
+        LedgerLine.encode(
+            Binding(
+                serialNo: "serial-\(index)-\(String(index * 104_729, radix: 36))", userId: "user-\(index % 800_000)",
+                openId: "2088\(String(format: "%012d", index))openid", merchantId: merchantId, businessId: businessId,
+                boundAt: now - Int64(bindings - index) * 1000))
+    }
+    writeLines(instance.directory + "/state/pending.jsonl", count: pending) { JournalLine.encode(.pending(pendingRequest($0, now: now))) }
+    let size = (try? FileManager.default.attributesOfItem(atPath: instance.directory + "/state/bindings.jsonl")[.size] as? Int) ?? 0
+    // Drop the page cache's advantage only as far as an unprivileged benchmark can: read the files once, like a warm restart.
+    _ = try? FileSystem.readAll(instance.directory + "/state/bindings.jsonl")
+    let seconds = instance.start()
+    let memory = instance.memory()
+    let health = instance.health() ?? [:]
+    print("replay: \(bindings) bindings (\(size / 1_000_000) MB ledger) + \(pending) pending")
+    print(String(format: "  ready after   %.3f s (process start, replay, listeners)", seconds))
+    print(String(format: "  RSS           %.1f MB (peak %.1f MB)", memory.rss, memory.peak))
+    print("  daemon says   bindings=\(health["bindings"] ?? "?") pending=\(health["pending"] ?? "?")")
+    instance.stop()
+}
+
+// MARK: - Durable callbacks
+
+/// One keep-alive connection that sends prepared requests and waits for each `SUCCESS`.
+func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: UnsafeMutableBufferPointer<Double>) -> Int {
+    let fd = try! Socket.connectTCP(host: "127.0.0.1", port: port, deadlineNanos: MonotonicClock.deadline(afterSeconds: 5))
+    defer { fd.close() }
+    var succeeded = 0
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    for (offset, request) in requests.enumerated() {
+        let started = MonotonicClock.nowNanos()
+        var sent = 0
+        while sent < request.count {
+            let count = request.withUnsafeBytes { send(fd.rawValue, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count > 0 { sent += count } else if errno != EAGAIN && errno != EINTR { return succeeded } else { _ = try? Poll.wait(fd, for: .writable, deadlineNanos: .max) }
+        }
+        var parser = ResponseParser()
+        while true {
+            if let response = try? parser.next() {
+                if response.status == 200 && response.body == Array("SUCCESS".utf8) { succeeded += 1 }
+                break
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                parser.append(Array(buffer[0..<count]))
+            } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
+                _ = try? Poll.wait(fd, for: .readable, deadlineNanos: .max)
+            } else {
+                return succeeded
+            }
+        }
+        latencies[requests.startIndex + offset - requests.startIndex] = Double(MonotonicClock.nowNanos() - started) / 1e6
+    }
+    return succeeded
+}
+
+@MainActor func benchCallbacks() {
+    let count = Int(options["count"] ?? "4000")!
+    let levels = (options["concurrency"] ?? "1,16,64").split(separator: ",").map { Int($0)! }
+    print("durable callbacks: \(count) distinct serialNos per run, MD5-signed, keep-alive connections")
+    print("  conns  callbacks/s    p50 ms   p99 ms   fsyncs per 1000 bindings")
+    for concurrency in levels {
+        var instance = Instance()
+        let now = WallClock.nowMilliseconds()
+        let requestsList = (0..<count).map { pendingRequest($0, now: now) }
+        writeLines(instance.directory + "/state/pending.jsonl", count: count) { JournalLine.encode(.pending(requestsList[$0])) }
+        _ = instance.start()
+        let listen = instance.health()?["callbackListen"] as? String ?? ""
+        let port = UInt16(listen.split(separator: ":").last ?? "0")!
+        let keys = SigningKeys(md5Key: Array(md5Key.utf8))
+        let prepared: [[UInt8]] = requestsList.enumerated().map { index, request in
+            let body = Array("{\"serialNo\":\"\(request.serialNo)\",\"openId\":\"2088open\(index)\"}".utf8)
+            var headers = HTTPHeaders()
+            headers.add("Host", "merchant.example")
+            headers.add("Content-Type", "application/json; charset=utf-8")
+            for (name, value) in try! keys.authHeaders(
+                businessId: businessId, nonce: "nonce-\(index)", timestamp: now, signType: .md5, body: body)
+            {
+                headers.add(name, value)
+            }
+            return serializeRequest(method: "POST", target: "/cb/\(request.token)", headers: headers, body: body)
+        }
+        let syncsBefore = instance.health()?["ledgerSyncs"] as? Int ?? 0
+        var latencies = [Double](repeating: 0, count: count)
+        let perConnection = (count + concurrency - 1) / concurrency
+        let succeeded = Mutex(0)
+        let started = MonotonicClock.nowNanos()
+        latencies.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let shared = buffer
+            DispatchQueue.concurrentPerform(iterations: concurrency) { connection in
+                let range = (connection * perConnection)..<min(count, (connection + 1) * perConnection)
+                guard !range.isEmpty else { return }
+                let done = runConnection(
+                    port: port, requests: prepared[range],
+                    latencies: UnsafeMutableBufferPointer(rebasing: shared[range]))
+                succeeded.withLock { $0 += done }
+            }
+        }
+        let seconds = Double(MonotonicClock.nowNanos() - started) / 1e9
+        let syncs = (instance.health()?["ledgerSyncs"] as? Int ?? 0) - syncsBefore
+        let ok = succeeded.withLock { $0 }
+        let sorted = latencies.sorted()
+        print(
+            String(
+                format: "  %5d  %11.0f  %8.2f %8.2f   %6.1f%@", concurrency, Double(ok) / seconds, percentile(sorted, 0.5),
+                percentile(sorted, 0.99), Double(syncs) * 1000 / Double(max(ok, 1)), ok == count ? "" : "  (only \(ok) of \(count) SUCCESS)"))
+        instance.stop()
+    }
+}
+
+switch mode {
+case "replay": benchReplay()
+case "callbacks": benchCallbacks()
+default:
+    print("usage: openidd-bench callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N]")
+    exit(2)
+}
