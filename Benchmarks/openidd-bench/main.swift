@@ -51,7 +51,8 @@ struct Instance {
         var template = Array("/tmp/openidd-bench.XXXXXX".utf8CString)
         directory = String(cString: mkdtemp(&template)!)
         socket = directory + "/openidd.sock"
-        try! FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        try! FileManager.default.createDirectory(
+            atPath: directory + "/state", withIntermediateDirectories: true)
         try! md5Key.write(toFile: directory + "/md5.key", atomically: true, encoding: .utf8)
         let config = """
             {
@@ -76,7 +77,9 @@ struct Instance {
         try! process.run()
         self.process = process
         while health() == nil {
-            guard process.isRunning else { fatalError("openidd exited; run it by hand with --config \(directory)/config.json") }
+            guard process.isRunning else {
+                fatalError("openidd exited; run it by hand with --config \(directory)/config.json")
+            }
             usleep(2_000)
         }
         return Double(MonotonicClock.nowNanos() - started) / 1e9
@@ -92,7 +95,8 @@ struct Instance {
 
     /// Resident and peak memory from /proc, in MB.
     func memory() -> (rss: Double, peak: Double) {
-        let status = (try? String(contentsOfFile: "/proc/\(process!.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status =
+            (try? String(contentsOfFile: "/proc/\(process!.processIdentifier)/status", encoding: .utf8)) ?? ""
         func field(_ name: String) -> Double {
             let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
             return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
@@ -100,11 +104,16 @@ struct Instance {
         return (field("VmRSS"), field("VmHWM"))
     }
 
+    /// Stops the daemon; `--keep yes` leaves the directory for profiling (`perf record openidd --config …`).
     func stop() {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
+        if options["keep"] == "yes" {
+            print("  kept          \(directory)")
+        } else {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 }
 
@@ -127,7 +136,8 @@ func writeLines(_ path: String, count: Int, _ line: (Int) -> [UInt8]) {
 func pendingRequest(_ index: Int, now: Int64) -> PendingRequest {
     let token = "token-\(index)-" + String(repeating: "x", count: 30)
     return PendingRequest(
-        serialNo: "pending-\(index)-\(String(index * 7919, radix: 36))", userId: "user-\(index)", token: token,
+        serialNo: "pending-\(index)-\(String(index * 7919, radix: 36))", userId: "user-\(index)",
+        token: token,
         callbackUrl: "https://merchant.example/cb/\(token)", createdAt: now, expiresAt: now + 86_400_000)
 }
 
@@ -145,12 +155,18 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     writeLines(instance.directory + "/state/bindings.jsonl", count: bindings) { index in
         LedgerLine.encode(
             Binding(
-                serialNo: "serial-\(index)-\(String(index * 104_729, radix: 36))", userId: "user-\(index % 800_000)",
-                openId: "2088\(String(format: "%012d", index))openid", merchantId: merchantId, businessId: businessId,
+                serialNo: "serial-\(index)-\(String(index * 104_729, radix: 36))",
+                userId: "user-\(index % 800_000)",
+                openId: "2088\(String(format: "%012d", index))openid", merchantId: merchantId,
+                businessId: businessId,
                 boundAt: now - Int64(bindings - index) * 1000))
     }
-    writeLines(instance.directory + "/state/pending.jsonl", count: pending) { JournalLine.encode(.pending(pendingRequest($0, now: now))) }
-    let size = (try? FileManager.default.attributesOfItem(atPath: instance.directory + "/state/bindings.jsonl")[.size] as? Int) ?? 0
+    writeLines(instance.directory + "/state/pending.jsonl", count: pending) {
+        JournalLine.encode(.pending(pendingRequest($0, now: now)))
+    }
+    let size =
+        (try? FileManager.default.attributesOfItem(atPath: instance.directory + "/state/bindings.jsonl")[
+            .size] as? Int) ?? 0
     // Drop the page cache's advantage only as far as an unprivileged benchmark can: read the files once, like a warm restart.
     _ = try? FileSystem.readAll(instance.directory + "/state/bindings.jsonl")
     let seconds = instance.start()
@@ -166,8 +182,11 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 // MARK: - Durable callbacks
 
 /// One keep-alive connection that sends prepared requests and waits for each `SUCCESS`.
-func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: UnsafeMutableBufferPointer<Double>) -> Int {
-    let fd = try! Socket.connectTCP(host: "127.0.0.1", port: port, deadlineNanos: MonotonicClock.deadline(afterSeconds: 5))
+func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: UnsafeMutableBufferPointer<Double>)
+    -> Int
+{
+    let fd = try! Socket.connectTCP(
+        host: "127.0.0.1", port: port, deadlineNanos: MonotonicClock.deadline(afterSeconds: 5))
     defer { fd.close() }
     var succeeded = 0
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -175,8 +194,16 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
         let started = MonotonicClock.nowNanos()
         var sent = 0
         while sent < request.count {
-            let count = request.withUnsafeBytes { send(fd.rawValue, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count > 0 { sent += count } else if errno != EAGAIN && errno != EINTR { return succeeded } else { _ = try? Poll.wait(fd, for: .writable, deadlineNanos: .max) }
+            let count = request.withUnsafeBytes {
+                send(fd.rawValue, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            if count > 0 {
+                sent += count
+            } else if errno != EAGAIN && errno != EINTR {
+                return succeeded
+            } else {
+                _ = try? Poll.wait(fd, for: .writable, deadlineNanos: .max)
+            }
         }
         var parser = ResponseParser()
         while true {
@@ -193,7 +220,8 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
                 return succeeded
             }
         }
-        latencies[requests.startIndex + offset - requests.startIndex] = Double(MonotonicClock.nowNanos() - started) / 1e6
+        latencies[requests.startIndex + offset - requests.startIndex] =
+            Double(MonotonicClock.nowNanos() - started) / 1e6
     }
     return succeeded
 }
@@ -207,7 +235,9 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
         var instance = Instance()
         let now = WallClock.nowMilliseconds()
         let requestsList = (0..<count).map { pendingRequest($0, now: now) }
-        writeLines(instance.directory + "/state/pending.jsonl", count: count) { JournalLine.encode(.pending(requestsList[$0])) }
+        writeLines(instance.directory + "/state/pending.jsonl", count: count) {
+            JournalLine.encode(.pending(requestsList[$0]))
+        }
         _ = instance.start()
         let listen = instance.health()?["callbackListen"] as? String ?? ""
         let port = UInt16(listen.split(separator: ":").last ?? "0")!
@@ -222,7 +252,8 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
             {
                 headers.add(name, value)
             }
-            return serializeRequest(method: "POST", target: "/cb/\(request.token)", headers: headers, body: body)
+            return serializeRequest(
+                method: "POST", target: "/cb/\(request.token)", headers: headers, body: body)
         }
         let syncsBefore = instance.health()?["ledgerSyncs"] as? Int ?? 0
         var latencies = [Double](repeating: 0, count: count)
@@ -246,8 +277,10 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
         let sorted = latencies.sorted()
         print(
             String(
-                format: "  %5d  %11.0f  %8.2f %8.2f   %6.1f%@", concurrency, Double(ok) / seconds, percentile(sorted, 0.5),
-                percentile(sorted, 0.99), Double(syncs) * 1000 / Double(max(ok, 1)), ok == count ? "" : "  (only \(ok) of \(count) SUCCESS)"))
+                format: "  %5d  %11.0f  %8.2f %8.2f   %6.1f%@", concurrency, Double(ok) / seconds,
+                percentile(sorted, 0.5),
+                percentile(sorted, 0.99), Double(syncs) * 1000 / Double(max(ok, 1)),
+                ok == count ? "" : "  (only \(ok) of \(count) SUCCESS)"))
         instance.stop()
     }
 }
@@ -256,6 +289,8 @@ switch mode {
 case "replay": benchReplay()
 case "callbacks": benchCallbacks()
 default:
-    print("usage: openidd-bench callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N]")
+    print(
+        "usage: openidd-bench callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N]"
+    )
     exit(2)
 }

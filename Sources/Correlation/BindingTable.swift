@@ -35,6 +35,19 @@ public struct BindingTable: Sendable {
 
     public var count: Int { records.count }
 
+    /// Sizes storage for about `count` bindings of `bytesPerBinding` string bytes, so replay neither
+    /// copies growing arrays nor rebuilds indexes.
+    public mutating func reserveCapacity(_ count: Int, bytesPerBinding: Int) {
+        records.reserveCapacity(count)
+        arena.reserveCapacity(count * bytesPerBinding)
+        var capacity = 16
+        while capacity < count * 2 + 2 { capacity *= 2 }
+        guard capacity > bySerialNo.capacity else { return }
+        bySerialNo = rebuilt(bySerialNo, capacity: capacity, column: .serialNo)
+        latestByUserId = rebuilt(latestByUserId, capacity: capacity, column: .userId)
+        newestByOpenId = rebuilt(newestByOpenId, capacity: capacity, column: .openId)
+    }
+
     // MARK: - Inserting
 
     /// Adds a binding; false (and nothing changed) when its serialNo is already bound.
@@ -88,6 +101,117 @@ public struct BindingTable: Sendable {
             newestByOpenId.insert(index, hash: openHash)
         }
         return true
+    }
+
+    // MARK: - Replay
+
+    /// Appends a binding without indexing it; `buildIndexes()` must run before any lookup or insert.
+    /// Replay appends a million lines this way, then indexes them in one cache-friendly pass.
+    public mutating func appendUnindexed(
+        serialNo: UnsafeBufferPointer<UInt8>, userId: UnsafeBufferPointer<UInt8>,
+        openId: UnsafeBufferPointer<UInt8>,
+        merchantId: String, businessId: String, boundAt: Int64
+    ) {
+        records.append(
+            Record(
+                serialNo: store(serialNo), userId: store(userId), openId: store(openId),
+                merchantId: intern(merchantId),
+                businessId: intern(businessId), previousForOpenId: -1, boundAt: boundAt))
+    }
+
+    /// Indexes every record appended since the indexes were last complete. A serialNo that appears
+    /// twice keeps its first record; the later ones are dropped (a line repeated after a failed sync).
+    ///
+    /// Records are inserted in the order of the slots their hashes pick (a counting sort on the slot's
+    /// top bits), so the tables fill front to back instead of being hit at random: several times fewer
+    /// cache and TLB misses than inserting in ledger order.
+    public mutating func buildIndexes() {
+        let first = bySerialNo.count
+        guard first < records.count else { return }
+        var capacity = max(16, bySerialNo.capacity)
+        while capacity < records.count * 2 + 2 { capacity *= 2 }
+        if capacity != bySerialNo.capacity {
+            bySerialNo = rebuilt(bySerialNo, capacity: capacity, column: .serialNo)
+            latestByUserId = rebuilt(latestByUserId, capacity: capacity, column: .userId)
+            newestByOpenId = rebuilt(newestByOpenId, capacity: capacity, column: .openId)
+        }
+        let fresh = Int32(first)..<Int32(records.count)
+        var duplicates: [Int32] = []
+        for (index, hash) in slotOrder(fresh, column: .serialNo) {
+            let key = bytes(records[Int(index)].serialNo)
+            if find(key, hash: hash, in: bySerialNo, column: .serialNo) != nil {
+                duplicates.append(index)
+            } else {
+                bySerialNo.insert(index, hash: hash)
+            }
+        }
+        let dropped = Set(duplicates)
+        for (index, hash) in slotOrder(fresh, column: .userId) where !dropped.contains(index) {
+            let key = bytes(records[Int(index)].userId)
+            if let latest = find(key, hash: hash, in: latestByUserId, column: .userId) {
+                // Same slot order for the same key, so records of one user arrive in ledger order.
+                if records[Int(latest)].boundAt <= records[Int(index)].boundAt {
+                    latestByUserId.replace(latest, with: index, hash: hash)
+                }
+            } else {
+                latestByUserId.insert(index, hash: hash)
+            }
+        }
+        for (index, hash) in slotOrder(fresh, column: .openId) where !dropped.contains(index) {
+            let key = bytes(records[Int(index)].openId)
+            if let newest = find(key, hash: hash, in: newestByOpenId, column: .openId) {
+                records[Int(index)].previousForOpenId = newest
+                newestByOpenId.replace(newest, with: index, hash: hash)
+            } else {
+                newestByOpenId.insert(index, hash: hash)
+            }
+        }
+        if !duplicates.isEmpty { removeRecords(duplicates) }
+    }
+
+    /// Record numbers with their key hashes, ordered by the slot each hash starts probing at
+    /// (stable: equal slots keep ledger order).
+    private func slotOrder(_ range: Range<Int32>, column: Column) -> [(Int32, Int)] {
+        let capacity = bySerialNo.capacity
+        let bucketBits = min(16, capacity.trailingZeroBitCount)
+        let shift = capacity.trailingZeroBitCount - bucketBits
+        var hashes = [Int](repeating: 0, count: range.count)
+        var counts = [Int](repeating: 0, count: (1 << bucketBits) + 1)
+        arena.withUnsafeBufferPointer { arena in
+            for (offset, index) in range.enumerated() {
+                let span = span(records[Int(index)], column)
+                let hash = Self.hash(
+                    UnsafeBufferPointer(rebasing: arena[Int(span.offset)..<Int(span.offset + span.length)]))
+                hashes[offset] = hash
+                counts[((hash & (capacity - 1)) >> shift) + 1] += 1
+            }
+        }
+        for bucket in 1..<counts.count { counts[bucket] += counts[bucket - 1] }
+        var ordered = [(Int32, Int)](repeating: (0, 0), count: range.count)
+        for (offset, hash) in hashes.enumerated() {
+            let bucket = (hash & (capacity - 1)) >> shift
+            ordered[counts[bucket]] = (range.lowerBound + Int32(offset), hash)
+            counts[bucket] += 1
+        }
+        return ordered
+    }
+
+    /// Drops duplicate records (rare) and renumbers the indexes by rebuilding them.
+    private mutating func removeRecords(_ drop: [Int32]) {
+        let dropped = Set(drop)
+        records = records.enumerated().filter { !dropped.contains(Int32($0.offset)) }.map(\.element)
+        bySerialNo = HashIndex(capacity: bySerialNo.capacity)
+        latestByUserId = HashIndex(capacity: bySerialNo.capacity)
+        newestByOpenId = HashIndex(capacity: bySerialNo.capacity)
+        for index in records.indices { records[index].previousForOpenId = -1 }
+        buildIndexes()
+    }
+
+    private func bytes(_ span: Span) -> UnsafeBufferPointer<UInt8> {
+        // The arena is not mutated while indexes are built, so its storage stays put.
+        arena.withUnsafeBufferPointer {
+            UnsafeBufferPointer(rebasing: $0[Int(span.offset)..<Int(span.offset + span.length)])
+        }
     }
 
     // MARK: - Lookups
@@ -200,11 +324,36 @@ public struct BindingTable: Sendable {
         return index
     }
 
-    /// Swift's per-process seeded SipHash: keys chosen by callers cannot be made to collide on purpose.
+    /// A per-process random seed, so colliding keys cannot be prepared in advance.
+    static let seed = UInt64.random(in: .min ... .max)
+
+    /// A seeded multiply-xorshift hash over 8-byte words (splitmix64's mixer). Replay hashes three keys
+    /// per line; Swift's SipHash (`Hasher`) made that a quarter of start-up time.
+    @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hasher = Hasher()
-        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
-        return hasher.finalize()
+        var state = seed ^ (UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15)
+        let raw = UnsafeRawBufferPointer(bytes)
+        var offset = 0
+        while offset + 8 <= raw.count {
+            state = mix(state ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < raw.count {
+            tail |= UInt64(raw[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        return Int(truncatingIfNeeded: mix(state ^ tail ^ 0xFF51_AFD7_ED55_8CCD))
+    }
+
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 
@@ -213,47 +362,66 @@ private func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _
     return true
 }
 
-/// Open addressing with linear probing over record numbers; the table compares keys through a closure,
-/// so it stores 4 bytes a slot. Kept at most half full.
+/// Open addressing with linear probing over record numbers. Each slot holds the record number and
+/// 32 bits of the key's hash, so a probe rarely has to look at a record that is not the one sought
+/// (each such look is a cache miss into the records and the arena). Kept at most half full.
 struct HashIndex: Sendable {
-    private var slots: [Int32]
+    /// 0 is empty; otherwise `tag << 32 | (record + 1)`.
+    private var slots: [UInt64]
     private(set) var count = 0
 
     init(capacity: Int = 0) {
-        slots = Array(repeating: -1, count: capacity)
+        slots = Array(repeating: 0, count: capacity)
     }
 
     var capacity: Int { slots.count }
 
     func needsGrowth(adding extra: Int) -> Bool { (count + extra) * 2 > slots.count }
 
-    var entries: [Int32] { slots.filter { $0 >= 0 } }
+    var entries: [Int32] {
+        slots.compactMap { $0 == 0 ? nil : Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) - 1 }
+    }
+
+    @inline(__always)
+    private static func tag(_ hash: Int) -> UInt64 { UInt64(truncatingIfNeeded: hash) >> 32 }
 
     func find(hash: Int, matches: (Int32) -> Bool) -> Int32? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
+        let tag = Self.tag(hash)
         var slot = hash & mask
-        while true {
-            let entry = slots[slot]
-            if entry < 0 { return nil }
-            if matches(entry) { return entry }
-            slot = (slot + 1) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let value = slots[slot]
+                if value == 0 { return nil }
+                if value >> 32 == tag {
+                    let entry = Int32(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
+                    if matches(entry) { return entry }
+                }
+                slot = (slot + 1) & mask
+            }
         }
     }
 
     mutating func insert(_ entry: Int32, hash: Int) {
         let mask = slots.count - 1
         var slot = hash & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = entry
+        let value = Self.tag(hash) << 32 | UInt64(UInt32(entry) + 1)
+        slots.withUnsafeMutableBufferPointer { slots in
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = value
+        }
         count += 1
     }
 
-    /// Points the slot holding `old` at `new` (same key, so same probe sequence).
+    /// Points the slot holding `old` at `new` (same key, so same hash and probe sequence).
     mutating func replace(_ old: Int32, with new: Int32, hash: Int) {
         let mask = slots.count - 1
         var slot = hash & mask
-        while slots[slot] != old { slot = (slot + 1) & mask }
-        slots[slot] = new
+        let oldValue = Self.tag(hash) << 32 | UInt64(UInt32(old) + 1)
+        slots.withUnsafeMutableBufferPointer { slots in
+            while slots[slot] != oldValue { slot = (slot + 1) & mask }
+            slots[slot] = Self.tag(hash) << 32 | UInt64(UInt32(new) + 1)
+        }
     }
 }

@@ -155,18 +155,30 @@ public struct Registry: Sendable {
     }
 
     /// The allocation-free form of `restore(binding:)` that start-up replay uses.
+    /// Call `finishRestore()` after the last one, before anything else.
     public mutating func restoreBinding(
         serialNo: UnsafeBufferPointer<UInt8>, userId: UnsafeBufferPointer<UInt8>,
         openId: UnsafeBufferPointer<UInt8>,
         merchantId: String, businessId: String, boundAt: Int64
     ) {
-        guard
-            bindings.insert(
-                serialNo: serialNo, userId: userId, openId: openId, merchantId: merchantId,
-                businessId: businessId,
-                boundAt: boundAt)
-        else { return }
-        if !entries.isEmpty { settle(serialNo: String(decoding: serialNo, as: UTF8.self)) }
+        bindings.appendUnindexed(
+            serialNo: serialNo, userId: userId, openId: openId, merchantId: merchantId,
+            businessId: businessId,
+            boundAt: boundAt)
+    }
+
+    /// After `restoreBinding` replay: indexes the bindings, and journaled requests the ledger shows
+    /// bound leave the open count (one pass over the few requests, not a lookup per ledger line).
+    public mutating func finishRestore() {
+        bindings.buildIndexes()
+        for (serialNo, entry) in entries
+        where entry.phase == .pending && bindings.contains(serialNo: serialNo) {
+            settle(serialNo: serialNo)
+        }
+    }
+
+    public mutating func reserveBindingCapacity(_ count: Int, bytesPerBinding: Int) {
+        bindings.reserveCapacity(count, bytesPerBinding: bytesPerBinding)
     }
 
     /// Forgets requests that are settled (bound, failed, expired), as the journal does when compacted.

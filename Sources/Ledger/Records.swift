@@ -1,6 +1,10 @@
 import Correlation
 import JSON
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// How bindings and journal entries are written as lines, and read back.
 public enum LedgerLine {
     /// The ledger's line, exactly SPEC's shape and key order; `boundAt` RFC 3339 UTC with milliseconds.
@@ -63,14 +67,19 @@ public enum LedgerLine {
 
     enum Key {
         case serialNo, userId, openId, merchantId, businessId, boundAt
+
+        /// Matches by length and a couple of bytes first: this runs six times per ledger line.
         init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            func equals(_ name: StaticString) -> Bool {
+                memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+            }
             switch bytes.count {
-            case 6 where bytes.elementsEqual("userId".utf8): self = .userId
-            case 6 where bytes.elementsEqual("openId".utf8): self = .openId
-            case 7 where bytes.elementsEqual("boundAt".utf8): self = .boundAt
-            case 8 where bytes.elementsEqual("serialNo".utf8): self = .serialNo
-            case 10 where bytes.elementsEqual("merchantId".utf8): self = .merchantId
-            case 10 where bytes.elementsEqual("businessId".utf8): self = .businessId
+            case 6 where bytes[0] == UInt8(ascii: "u") && equals("userId"): self = .userId
+            case 6 where bytes[0] == UInt8(ascii: "o") && equals("openId"): self = .openId
+            case 7 where equals("boundAt"): self = .boundAt
+            case 8 where equals("serialNo"): self = .serialNo
+            case 10 where bytes[0] == UInt8(ascii: "m") && equals("merchantId"): self = .merchantId
+            case 10 where bytes[0] == UInt8(ascii: "b") && equals("businessId"): self = .businessId
             default: return nil
             }
         }
@@ -119,6 +128,51 @@ public enum JournalLine {
         }
         line.append(0x0A)
         return line
+    }
+
+    /// Decodes one journal line without building a dictionary (start-up replays up to
+    /// `requests.maxPending` of them).
+    public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws -> Entry {
+        var strings: [String?] = [nil, nil, nil, nil, nil]  // op, serialNo, userId, token, callbackUrl
+        var integers: [Int64?] = [nil, nil]  // createdAt, expiresAt
+        try FlatJSON.scan(line) { key, value in
+            let name = String(decoding: key, as: UTF8.self)
+            switch (name, value) {
+            case ("op", .string(let text)): strings[0] = String(decoding: text, as: UTF8.self)
+            case ("serialNo", .string(let text)): strings[1] = String(decoding: text, as: UTF8.self)
+            case ("userId", .string(let text)): strings[2] = String(decoding: text, as: UTF8.self)
+            case ("token", .string(let text)): strings[3] = String(decoding: text, as: UTF8.self)
+            case ("callbackUrl", .string(let text)): strings[4] = String(decoding: text, as: UTF8.self)
+            case ("createdAt", .integer(let number)): integers[0] = number
+            case ("expiresAt", .integer(let number)): integers[1] = number
+            default: break
+            }
+        }
+        func string(_ index: Int, _ key: String) throws -> String {
+            guard let value = strings[index] else {
+                throw FlatJSON.DecodeError(description: "missing string \"\(key)\"")
+            }
+            return value
+        }
+        func integer(_ index: Int, _ key: String) throws -> Int64 {
+            guard let value = integers[index] else {
+                throw FlatJSON.DecodeError(description: "missing integer \"\(key)\"")
+            }
+            return value
+        }
+        switch try string(0, "op") {
+        case "pending":
+            return .pending(
+                PendingRequest(
+                    serialNo: try string(1, "serialNo"), userId: try string(2, "userId"),
+                    token: try string(3, "token"),
+                    callbackUrl: try string(4, "callbackUrl"), createdAt: try integer(0, "createdAt"),
+                    expiresAt: try integer(1, "expiresAt")))
+        case "failed":
+            return .failed(serialNo: try string(1, "serialNo"))
+        case let other:
+            throw FlatJSON.DecodeError(description: "unknown op \"\(other)\"")
+        }
     }
 
     public static func decode(_ fields: [String: FlatJSON.Value]) throws -> Entry {

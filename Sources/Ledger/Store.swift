@@ -62,17 +62,29 @@ public final class Store: Sendable {
             path: journalPath, savingTornTailAt: journalPath + ".torn-\(now)"
         ) {
             line, _ in
-            switch try JournalLine.decode(FlatJSON.decode(line)) {
+            switch try JournalLine.decode(line) {
             case .pending(let request): registry.restore(pending: request)
             case .failed(let serialNo): registry.restore(failedSerialNo: serialNo)
             }
         }
+        // Size the binding table from the ledger's length (a line is about 200 bytes, 70 of them the
+        // strings kept), so replay neither regrows arrays nor rebuilds indexes.
+        let ledgerBytes =
+            (try? FileDescriptor.open(ledgerPath, O_RDONLY)).map { fd in
+                defer { fd.close() }
+                return (try? fd.size()) ?? 0
+            } ?? 0
+        registry.reserveBindingCapacity(ledgerBytes / 200, bytesPerBinding: 72)
+        var scratch = ReplayScratch()
         let ledgerResult = try LineFile.replay(
             path: ledgerPath, savingTornTailAt: ledgerPath + ".torn-\(now)"
         ) {
             line, _ in
-            registry.restore(binding: try LedgerLine.decodeBinding(FlatJSON.decode(line)))
+            try LedgerLine.replay(line, into: &registry, scratch: &scratch)
         }
+        registry.finishRestore()
+        // Replay's temporary buffers came from the heap; hand the freed pages back to the kernel.
+        Memory.trim()
         torn += [journalResult.tornTailSavedAt, ledgerResult.tornTailSavedAt].compactMap { $0 }
         registry.expire(now: now)
 

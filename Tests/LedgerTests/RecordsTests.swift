@@ -94,6 +94,7 @@ import Testing
         try Array(text.utf8).withUnsafeBufferPointer {
             try LedgerLine.replay($0, into: &registry, scratch: &scratch)
         }
+        registry.finishRestore()
         return registry
     }
 
@@ -120,6 +121,26 @@ import Testing
         #expect(throws: (any Error).self) { try replayed(line) }
     }
 
+    @Test func duplicateSerialNoLinesKeepTheFirstAndIndexCorrectly() throws {
+        var registry = Registry()
+        var scratch = ReplayScratch()
+        for (serial, user, open) in [
+            ("s-1", "u-1", "o-1"), ("s-2", "u-2", "o-2"), ("s-1", "u-1", "o-9"), ("s-3", "u-1", "o-2"),
+        ] {
+            let line =
+                #"{"serialNo":"\#(serial)","userId":"\#(user)","openId":"\#(open)","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#
+            try Array(line.utf8).withUnsafeBufferPointer {
+                try LedgerLine.replay($0, into: &registry, scratch: &scratch)
+            }
+        }
+        registry.finishRestore()
+        #expect(registry.bindingCount == 3)
+        #expect(registry.bindings(openId: "o-9").isEmpty)
+        #expect(registry.bindings(openId: "o-2").map(\.serialNo) == ["s-2", "s-3"])
+        #expect(registry.latestBinding(userId: "u-1")?.serialNo == "s-3")
+        #expect(registry.status(serialNo: "s-1", now: 0)?.openId == "o-1")
+    }
+
     @Test func merchantAndBusinessIdsChangingBetweenLinesAreKept() throws {
         var registry = Registry()
         var scratch = ReplayScratch()
@@ -130,6 +151,7 @@ import Testing
                 try LedgerLine.replay($0, into: &registry, scratch: &scratch)
             }
         }
+        registry.finishRestore()
         #expect(registry.bindings(openId: "o").map(\.merchantId) == ["m-1", "m-2", "m-1"])
     }
 }
