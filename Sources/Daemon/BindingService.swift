@@ -211,6 +211,28 @@ public final class BindingService: @unchecked Sendable {
         if swept > 0 { logger.info("pending requests expired", [("count", String(swept))]) }
     }
 
+    /// Compacts the pending journal once it holds mostly settled requests: bound and expired entries
+    /// are dropped, and the rewrite is atomic. Returns whether it ran.
+    @discardableResult
+    public func compactJournalIfWorthwhile(minimumBytes: Int = 1 << 20) -> Bool {
+        let open = condition.withLock { registry.openCount }
+        // A journal line is about 250 bytes; compact when the file is several times what is pending.
+        guard store.journal.length > max(minimumBytes, open * 250 * 4) else { return false }
+        do {
+            try store.compactJournal {
+                condition.withLock {
+                    registry.forgetSettled()
+                    return registry.pendingRequests()
+                }
+            }
+            logger.info("pending journal compacted", [("pending", String(open)), ("bytes", String(store.journal.length))])
+            return true
+        } catch {
+            logger.error("pending journal compaction failed; will retry", [("error", "\(error)")])
+            return false
+        }
+    }
+
     /// New auth links are refused and long-polls answer at once.
     public func beginShutdown() {
         condition.withLock {

@@ -117,6 +117,8 @@ public final class Daemon: Sendable {
     }
 
     public func start() {
+        // A restart is a natural moment to drop settled requests from the journal.
+        service.compactJournalIfWorthwhile()
         callbackServer.start()
         ipcServer.start()
         let thread = Thread { [self] in sweepLoop() }
@@ -157,6 +159,7 @@ public final class Daemon: Sendable {
             }
             if stop { return }
             service.sweepExpired()
+            service.compactJournalIfWorthwhile()
         }
     }
 }

@@ -14,7 +14,8 @@ import POSIX
 /// length, so nothing half-written stays behind a later line; the next append retries the disk.
 public final class AppendLog: @unchecked Sendable {
     public let path: String
-    private let fd: FileDescriptor
+    /// Replaced only by `rewrite`, while it holds the flushing role, so the flusher never sees it change.
+    private var fd: FileDescriptor
     private let condition = Condition()
 
     // Guarded by `condition`.
@@ -70,6 +71,38 @@ public final class AppendLog: @unchecked Sendable {
         if waitersPerBatch[batch] == 0 {
             waitersPerBatch[batch] = nil
             failures[batch] = nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// The number of bytes durably in the file.
+    public var length: Int { condition.withLock { durableLength } }
+
+    /// Replaces the whole file atomically (write a temporary file, fsync, rename, fsync the directory)
+    /// with what `contents` returns. Appends wait meanwhile; those queued before the swap land after
+    /// it, in the new file. `contents` runs with no flush in progress, so it sees a stable state.
+    public func rewrite(_ contents: () -> [UInt8]) throws {
+        condition.lock()
+        while flushing { condition.wait() }
+        flushing = true
+        condition.unlock()
+        var failure: Error?
+        do {
+            try FileSystem.writeAtomically(contents(), to: path)
+            let replacement = try FileDescriptor.open(path, O_WRONLY)
+            let newLength = try replacement.size(subject: path)
+            condition.lock()
+            fd.close()
+            fd = replacement
+            durableLength = newLength
+            needsRepair = false
+            condition.unlock()
+        } catch {
+            failure = error
+        }
+        condition.withLock {
+            flushing = false
+            condition.broadcast()
         }
         if let failure { throw failure }
     }

@@ -105,6 +105,16 @@ public final class Store: Sendable {
         try journal.append(JournalLine.encode(entry))
     }
 
+    /// Rewrites the journal to hold only `pending()` (called while appends wait), so it stays
+    /// proportional to what is pending rather than to everything ever issued.
+    public func compactJournal(_ pending: () -> [PendingRequest]) throws {
+        try journal.rewrite {
+            var bytes: [UInt8] = []
+            for request in pending() { bytes += JournalLine.encode(.pending(request)) }
+            return bytes
+        }
+    }
+
     /// The first storage failure still standing, for health reports.
     public var failure: SystemCallError? { ledger.failure ?? journal.failure }
 }
