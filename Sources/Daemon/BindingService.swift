@@ -225,7 +225,9 @@ public final class BindingService: @unchecked Sendable {
                     return registry.pendingRequests()
                 }
             }
-            logger.info("pending journal compacted", [("pending", String(open)), ("bytes", String(store.journal.length))])
+            logger.info(
+                "pending journal compacted",
+                [("pending", String(open)), ("bytes", String(store.journal.length))])
             return true
         } catch {
             logger.error("pending journal compaction failed; will retry", [("error", "\(error)")])

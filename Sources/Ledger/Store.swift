@@ -1,6 +1,7 @@
 import Correlation
 import JSON
 import POSIX
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -17,6 +18,7 @@ public final class Store: Sendable {
     public let journal: AppendLog
     /// Held (flock) for the store's lifetime: two daemons appending to one ledger would interleave lines.
     private let lock: FileDescriptor
+    private let lastFailure = Mutex<SystemCallError?>(nil)
 
     public struct Replayed: Sendable {
         public let registry: Registry
@@ -98,11 +100,23 @@ public final class Store: Sendable {
 
     /// Appends the binding's ledger line; returns once it is fsynced.
     public func append(_ binding: Binding) throws {
-        try ledger.append(LedgerLine.encode(binding))
+        try recording { try ledger.append(LedgerLine.encode(binding)) }
     }
 
     public func append(_ entry: JournalLine.Entry) throws {
-        try journal.append(JournalLine.encode(entry))
+        try recording { try journal.append(JournalLine.encode(entry)) }
+    }
+
+    /// Health follows the latest write to either file: a disk that has room again reads healthy as
+    /// soon as one write succeeds.
+    private func recording(_ write: () throws -> Void) throws {
+        do {
+            try write()
+            lastFailure.withLock { $0 = nil }
+        } catch let error as SystemCallError {
+            lastFailure.withLock { $0 = error }
+            throw error
+        }
     }
 
     /// Rewrites the journal to hold only `pending()` (called while appends wait), so it stays
@@ -116,5 +130,5 @@ public final class Store: Sendable {
     }
 
     /// The first storage failure still standing, for health reports.
-    public var failure: SystemCallError? { ledger.failure ?? journal.failure }
+    public var failure: SystemCallError? { lastFailure.withLock { $0 } }
 }

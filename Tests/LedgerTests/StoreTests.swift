@@ -1,8 +1,8 @@
 import Correlation
-import Ledger
-import Testing
 import Foundation
+import Ledger
 import Synchronization
+import Testing
 
 @Suite struct StoreTests {
     @Test func openCreatesAnEmptyStore() throws {
@@ -113,7 +113,8 @@ import Synchronization
 @Suite struct JournalCompactionTests {
     func request(_ index: Int) -> PendingRequest {
         PendingRequest(
-            serialNo: "s-\(index)", userId: "u-\(index)", token: "t-\(index)", callbackUrl: "https://m.example/cb/t-\(index)",
+            serialNo: "s-\(index)", userId: "u-\(index)", token: "t-\(index)",
+            callbackUrl: "https://m.example/cb/t-\(index)",
             createdAt: 1_000, expiresAt: 9_000_000_000_000)
     }
 
@@ -124,7 +125,9 @@ import Synchronization
             let (store, _) = try Store.open(directory: path, now: 2_000)
             for index in 0..<100 { try store.append(.pending(request(index))) }
             try store.append(
-                Binding(serialNo: "s-3", userId: "u-3", openId: "o-3", merchantId: "m", businessId: "b", boundAt: 3_000))
+                Binding(
+                    serialNo: "s-3", userId: "u-3", openId: "o-3", merchantId: "m", businessId: "b",
+                    boundAt: 3_000))
             let before = store.journal.length
             try store.compactJournal { (10..<100).filter { $0 != 3 }.map(request) }
             #expect(store.journal.length < before)
@@ -164,7 +167,9 @@ import Synchronization
         }
         let (_, replayed) = try Store.open(directory: path, now: 2_000)
         for index in 0..<300 {
-            #expect(replayed.registry.status(serialNo: "s-\(index)", now: 2_000)?.state == .pending, "s-\(index) lost")
+            #expect(
+                replayed.registry.status(serialNo: "s-\(index)", now: 2_000)?.state == .pending,
+                "s-\(index) lost")
         }
     }
 }
