@@ -262,14 +262,24 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
         let started = MonotonicClock.nowNanos()
         latencies.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let shared = buffer
-            DispatchQueue.concurrentPerform(iterations: concurrency) { connection in
+            // One thread per connection: the clients block on the network, so a pool sized to the
+            // cores (concurrentPerform) would never have more than two requests in flight.
+            let finished = DispatchGroup()
+            for connection in 0..<concurrency {
                 let range = (connection * perConnection)..<min(count, (connection + 1) * perConnection)
-                guard !range.isEmpty else { return }
-                let done = runConnection(
-                    port: port, requests: prepared[range],
-                    latencies: UnsafeMutableBufferPointer(rebasing: shared[range]))
-                succeeded.withLock { $0 += done }
+                guard !range.isEmpty else { continue }
+                finished.enter()
+                let thread = Thread {
+                    let done = runConnection(
+                        port: port, requests: prepared[range],
+                        latencies: UnsafeMutableBufferPointer(rebasing: shared[range]))
+                    succeeded.withLock { $0 += done }
+                    finished.leave()
+                }
+                thread.stackSize = 256 * 1024
+                thread.start()
             }
+            finished.wait()
         }
         let seconds = Double(MonotonicClock.nowNanos() - started) / 1e9
         let syncs = (instance.health()?["ledgerSyncs"] as? Int ?? 0) - syncsBefore
