@@ -19,7 +19,7 @@ let package = Package(
         // RSA/MD5 signing and verification, key loading, secure randomness.
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         // TLS client sessions over a connected socket (libssl).
-        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "TLS", dependencies: ["COpenSSL", "Crypto"]),
         // Thin typed wrappers over the syscalls we use: descriptors, sockets, files.
         .target(name: "POSIX"),
         // HTTP/1.1 message parsing and serialisation: bytes in, messages out.

@@ -17,8 +17,9 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The queued OpenSSL reasons as " (reason; reason)", or "" when none. Always empties the queue.
-/// OpenSSL's reason strings name the failing routine and never include key bytes.
-func openSSLReasons() -> String {
+/// OpenSSL's reason strings name the failing routine and never include key bytes. Shared with the
+/// TLS module, which reports libssl's failures the same way.
+public func openSSLReasons() -> String {
     var reasons: [String] = []
     while true {
         let code = ERR_get_error()

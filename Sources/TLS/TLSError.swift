@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import Glibc
 
 /// A TLS failure: what was being done, with whom, and OpenSSL's reasons. `isTimeout` tells a
@@ -17,19 +18,4 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
     static func openSSL(_ summary: String) -> TLSError {
         TLSError(summary + openSSLReasons())
     }
-}
-
-/// The queued OpenSSL reasons as " (reason; reason)", or "" when none. Always empties the queue.
-func openSSLReasons() -> String {
-    var reasons: [String] = []
-    while true {
-        let code = ERR_get_error()
-        if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        reasons.append(
-            String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    ERR_clear_error()
-    return reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
 }

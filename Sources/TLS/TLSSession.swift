@@ -1,4 +1,5 @@
 import COpenSSL
+import Crypto
 import Glibc
 
 /// One TLS client connection over an already-connected, non-blocking socket. Blocking on the socket
