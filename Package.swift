@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "JSON"),
         // Structured log lines for journald (sd-daemon priority prefixes).
         .target(name: "Logging"),
+        // The systemd protocols: sd_notify, the watchdog, socket activation.
+        .target(name: "Systemd", dependencies: ["POSIX"]),
         // HTTP/1.1 server: listeners and connections joined to a request handler.
         .target(name: "HTTPServer", dependencies: ["POSIX", "HTTP1", "Logging"]),
         // HTTP/1.1 client over TCP, TLS or a Unix socket.
@@ -39,7 +41,7 @@ let package = Package(
         // Durable storage: the bindings ledger and the pending-request journal.
         .target(name: "Ledger", dependencies: ["POSIX", "Correlation", "JSON"]),
         // The configuration file: strict parsing and validation.
-        .target(name: "Config", dependencies: ["Crypto", "HTTPClient", "Platform", "POSIX"]),
+        .target(name: "Config", dependencies: ["Crypto", "HTTPClient", "Logging", "Platform", "POSIX"]),
         // The daemon: IPC API, callback endpoint, wiring and lifecycle.
         .target(
             name: "Daemon",
@@ -56,7 +58,7 @@ let package = Package(
                 "POSIX",
             ]
         ),
-        .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "Sandbox"]),
+        .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "POSIX", "Sandbox", "Systemd"]),
         .executableTarget(name: "openidctl", dependencies: ["HTTP1", "HTTPClient", "JSON"]),
         // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see README "Performance".
         .executableTarget(

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPClient
+import Logging
 import POSIX
 import Platform
 
@@ -48,6 +49,7 @@ public struct Configuration: Sendable {
     public var storageDirectory: String
     public var ttlSeconds: Int
     public var maxPending: Int
+    public var logLevel: LogLevel
 
     public var account: PlatformAccount {
         PlatformAccount(
@@ -68,20 +70,27 @@ public struct Configuration: Sendable {
         "ipc": ["socketPath", "socketMode"],
         "storage": ["directory"],
         "requests": ["ttlSeconds", "maxPending"],
+        "log": ["level"],
     ]
 
-    public static func load(path: String) throws(ConfigError) -> Configuration {
+    /// `environment` supplies `CREDENTIALS_DIRECTORY` for key paths written `credential:NAME`.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> Configuration {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readAll(path)
         } catch {
             throw ConfigError(path: path, key: nil, message: "cannot read the configuration file (\(error))")
         }
-        return try parse(bytes, path: path)
+        return try parse(bytes, path: path, environment: environment)
     }
 
-    public static func parse(_ bytes: [UInt8], path: String) throws(ConfigError) -> Configuration {
+    public static func parse(
+        _ bytes: [UInt8], path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> Configuration {
         var reader = try Reader(bytes: bytes, path: path)
+        reader.credentialsDirectory = environment["CREDENTIALS_DIRECTORY"]
         let signTypeText = try reader.string("platform.signType", default: SignType.sha256RSA.rawValue)
         guard let signType = SignType(rawValue: signTypeText) else {
             throw reader.error(
@@ -92,9 +101,9 @@ public struct Configuration: Sendable {
             businessId: try reader.nonEmptyString("platform.businessId"),
             merchantId: try reader.nonEmptyString("platform.merchantId"),
             signType: signType,
-            privateKeyFile: try reader.optionalPath("platform.privateKeyFile"),
-            platformPublicKeyFile: try reader.optionalPath("platform.platformPublicKeyFile"),
-            md5KeyFile: try reader.optionalPath("platform.md5KeyFile"),
+            privateKeyFile: try reader.keyPath("platform.privateKeyFile"),
+            platformPublicKeyFile: try reader.keyPath("platform.platformPublicKeyFile"),
+            md5KeyFile: try reader.keyPath("platform.md5KeyFile"),
             userIdField: try reader.string("platform.userIdField", default: "userId"),
             timeoutSeconds: try reader.number("platform.timeoutSeconds", default: 10, range: 0.1...120))
         switch signType {
@@ -157,7 +166,9 @@ public struct Configuration: Sendable {
             ipc: IPCSection(socketPath: socketPath, socketMode: mode),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
             ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
-            maxPending: Int(try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000))
+            maxPending: Int(
+                try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)),
+            logLevel: try reader.logLevel("log.level")
         )
         try reader.rejectUnknownKeys()
         return configuration
@@ -167,7 +178,7 @@ public struct Configuration: Sendable {
     public func loadKeys() throws(ConfigError) -> SigningKeys {
         var keys = SigningKeys()
         if let file = platform.privateKeyFile {
-            let text = try readKeyFile(file, key: "platform.privateKeyFile")
+            let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
             do {
                 keys.merchantPrivateKey = try RSAPrivateKey(text: text)
             } catch {
@@ -185,7 +196,7 @@ public struct Configuration: Sendable {
         }
         if let file = platform.md5KeyFile {
             // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
-            let text = try readKeyFile(file, key: "platform.md5KeyFile").trimmingCharacters(
+            let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
                 in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
@@ -195,7 +206,17 @@ public struct Configuration: Sendable {
         return keys
     }
 
-    private func readKeyFile(_ file: String, key: String) throws(ConfigError) -> String {
+    /// A secret key (the merchant's private key, the MD5 key) that others on the machine can read is
+    /// refused: the mistake is easy to make and costly to leave.
+    private func readKeyFile(_ file: String, key: String, secret: Bool = false) throws(ConfigError) -> String
+    {
+        if secret, let mode = try? FileSystem.permissions(file), mode & 0o077 != 0 {
+            throw ConfigError(
+                path: path, key: key,
+                message:
+                    "\(file) is readable by group or others (mode \(String(mode, radix: 8))); run chmod 600 on it, owned by the daemon's user, or pass it with systemd's LoadCredential="
+            )
+        }
         do {
             return String(decoding: try FileSystem.readAll(file), as: UTF8.self)
         } catch {
@@ -239,6 +260,8 @@ private struct Reader {
     let directory: String
     let root: [String: Any]
     var seen: Set<String> = []
+
+    var credentialsDirectory: String?
 
     init(bytes: [UInt8], path: String) throws(ConfigError) {
         self.path = path
@@ -304,6 +327,37 @@ private struct Reader {
 
     mutating func resolve(_ text: String) -> String {
         text.hasPrefix("/") ? text : directory + "/" + text
+    }
+
+    /// A key file: a path, or `credential:NAME` for a file systemd passes with `LoadCredential=NAME:…`
+    /// (found in `$CREDENTIALS_DIRECTORY`).
+    mutating func keyPath(_ key: String) throws(ConfigError) -> String? {
+        guard let text = try optionalString(key) else { return nil }
+        guard text.hasPrefix("credential:") else { return try optionalPathValue(key, text) }
+        let name = String(text.dropFirst("credential:".count))
+        guard !name.isEmpty, !name.contains("/") else {
+            throw error(key, "credential:NAME needs a plain NAME")
+        }
+        guard let directory = credentialsDirectory, !directory.isEmpty else {
+            throw error(
+                key,
+                "\(text) needs $CREDENTIALS_DIRECTORY, which systemd sets when the unit has LoadCredential=\(name):/path/to/file"
+            )
+        }
+        return directory + "/" + name
+    }
+
+    mutating func logLevel(_ key: String) throws(ConfigError) -> LogLevel {
+        let text = try string(key, default: "info")
+        guard let level = LogLevel(name: text) else {
+            throw error(key, "must be one of error, warning, notice, info, debug")
+        }
+        return level
+    }
+
+    private mutating func optionalPathValue(_ key: String, _ text: String) throws(ConfigError) -> String? {
+        guard !text.isEmpty else { throw error(key, "must not be empty") }
+        return resolve(text)
     }
 
     mutating func optionalPath(_ key: String) throws(ConfigError) -> String? {

@@ -13,8 +13,6 @@ public final class BindingService: @unchecked Sendable {
         public var account: PlatformAccount
         /// `callback.publicUrl` without a trailing slash; each request's callbackUrl is this plus `/{token}`.
         public var publicUrl: String
-        public var ttlSeconds: Int
-        public var maxPending: Int
     }
 
     private let condition = Condition()
@@ -23,22 +21,39 @@ public final class BindingService: @unchecked Sendable {
     private var shuttingDown = false
     private var lastPlatformError: String?
 
+    private var live: Reloadable
+
     public let settings: Settings
-    private let platform: PlatformClient
-    public let keys: SigningKeys
     public let store: Store
     private let logger: Logger
 
-    public init(
-        settings: Settings, platform: PlatformClient, keys: SigningKeys, store: Store, registry: Registry,
-        logger: Logger
-    ) {
+    /// What a reload (SIGHUP) may change without a restart.
+    public struct Reloadable: Sendable {
+        public var platform: PlatformClient
+        public var ttlSeconds: Int
+        public var maxPending: Int
+        public init(platform: PlatformClient, ttlSeconds: Int, maxPending: Int) {
+            self.platform = platform
+            self.ttlSeconds = ttlSeconds
+            self.maxPending = maxPending
+        }
+    }
+
+    public init(settings: Settings, reloadable: Reloadable, store: Store, registry: Registry, logger: Logger)
+    {
         self.settings = settings
-        self.platform = platform
-        self.keys = keys
+        self.live = reloadable
         self.store = store
         self.registry = registry
         self.logger = logger
+    }
+
+    /// The keys in force (a reload may have replaced them).
+    public var keys: SigningKeys { condition.withLock { live.platform.keys } }
+
+    /// Swaps in reloaded keys, timeouts and limits; requests already in flight finish with the old ones.
+    public func reload(_ reloadable: Reloadable) {
+        condition.withLock { live = reloadable }
     }
 
     // MARK: - Issuing auth links
@@ -58,16 +73,19 @@ public final class BindingService: @unchecked Sendable {
 
     public func issueAuthLink(userId: String, serialNo requested: String?) -> Result<IssuedLink, IssueError> {
         let now = WallClock.nowMilliseconds()
+        let (platform, ttlSeconds, maxPending) = condition.withLock {
+            (live.platform, live.ttlSeconds, live.maxPending)
+        }
         // 144 random bits for the serialNo, 256 for the callback token: neither can be guessed.
         let serialNo = requested ?? SecureRandom.token(byteCount: 18)
         let token = SecureRandom.token(byteCount: 32)
         let request = PendingRequest(
             serialNo: serialNo, userId: userId, token: token, callbackUrl: settings.publicUrl + "/" + token,
-            createdAt: now, expiresAt: now + Int64(settings.ttlSeconds) * 1000)
+            createdAt: now, expiresAt: now + Int64(ttlSeconds) * 1000)
         let reserved: Result<Void, IssueError> = condition.withLock {
             if shuttingDown { return .failure(.shuttingDown) }
             do {
-                try registry.reserve(request, maxOpen: settings.maxPending)
+                try registry.reserve(request, maxOpen: maxPending)
             } catch let error as Registry.ReserveError {
                 return .failure(error == .serialNoInUse ? .serialNoInUse : .tooManyPending)
             } catch {

@@ -18,8 +18,18 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
 
 /// The running daemon: storage replayed, both listeners serving. Start-up order is storage, then
 /// listeners; shutdown is the reverse: stop taking requests, finish those in flight, then return.
-public final class Daemon: Sendable {
-    public static let version = "0.1.0"
+public final class Daemon: @unchecked Sendable {
+    public static let version = "0.2.0"
+
+    /// Listening sockets made elsewhere: by systemd (socket activation) or by the sandbox.
+    public struct Listeners: Sendable {
+        public var callback: FileDescriptor?
+        public var ipc: FileDescriptor?
+        public init(callback: FileDescriptor? = nil, ipc: FileDescriptor? = nil) {
+            self.callback = callback
+            self.ipc = ipc
+        }
+    }
 
     public let service: BindingService
     public let callbackServer: HTTPServer
@@ -27,18 +37,22 @@ public final class Daemon: Sendable {
     /// What the callback listener is bound to (with the real port when 0 was asked for).
     public let callbackAddress: SocketAddress
     public let ipcSocketPath: String
+    private let configuration: Configuration
+    /// The IPC socket file is ours to remove only if we created it (not under socket activation).
+    private let ownsIPCSocket: Bool
     private let logger: Logger
-    private let sweeperStop = Condition()
-    private let sweeperStopped = StopFlag()
+    private let lifecycle = Condition()
+    private var stopped = false  // guarded by `lifecycle`
 
-    /// Replays storage and binds both listeners. A listener passed in (pre-bound) is used as is.
+    /// Replays storage and binds both listeners, using any passed in as they are.
     public init(
-        configuration: Configuration, keys: SigningKeys, logger: Logger,
-        callbackListener: FileDescriptor? = nil
+        configuration: Configuration, keys: SigningKeys, logger: Logger, listeners: Listeners = Listeners()
     )
         throws
     {
+        self.configuration = configuration
         self.logger = logger
+        logger.setLevel(configuration.logLevel)
         let startedAt = WallClock.nowMilliseconds()
         let (store, replayed): (Store, Store.Replayed)
         do {
@@ -52,48 +66,48 @@ public final class Daemon: Sendable {
                 [("savedAt", torn)])
         }
 
-        let tls: TLSClientContext?
-        if configuration.platform.baseUrl.lowercased().hasPrefix("https://") {
-            do {
-                tls = try TLSClientContext()
-            } catch {
-                throw DaemonError(description: "TLS set-up failed: \(error)")
-            }
-        } else {
-            tls = nil
-        }
-        let platform = try PlatformClient(
-            account: configuration.account, keys: keys, timeoutSeconds: configuration.platform.timeoutSeconds,
-            http: HTTPClient(tls: tls))
         var publicUrl = configuration.callback.publicUrl.description
         if publicUrl.hasSuffix("/") { publicUrl.removeLast() }
         let service = BindingService(
-            settings: BindingService.Settings(
-                account: configuration.account, publicUrl: publicUrl, ttlSeconds: configuration.ttlSeconds,
-                maxPending: configuration.maxPending),
-            platform: platform, keys: keys, store: store, registry: replayed.registry, logger: logger)
+            settings: BindingService.Settings(account: configuration.account, publicUrl: publicUrl),
+            reloadable: try Daemon.reloadable(configuration, keys: keys), store: store,
+            registry: replayed.registry,
+            logger: logger)
         self.service = service
 
         let callbackFD: FileDescriptor
         do {
-            callbackFD = try callbackListener ?? Socket.listen(configuration.callback.listen, unixMode: 0o666)
+            callbackFD =
+                try listeners.callback ?? Socket.listen(configuration.callback.listen, unixMode: 0o666)
         } catch {
             throw DaemonError(description: "callback.listen \(configuration.callback.listen): \(error)")
         }
-        if case .inet(let host, _) = configuration.callback.listen, let port = Socket.localPort(callbackFD) {
+        if let port = Socket.localPort(callbackFD) {
+            let host: String
+            if case .inet(let configured, _) = configuration.callback.listen {
+                host = configured
+            } else {
+                host = "0.0.0.0"
+            }
             callbackAddress = .inet(host: host, port: port)
         } else {
             callbackAddress = configuration.callback.listen
         }
         let ipcFD: FileDescriptor
-        do {
-            try FileSystem.makeDirectory(
-                FileSystem.directoryName(of: configuration.ipc.socketPath), mode: 0o755)
-            ipcFD = try Socket.listenUnix(
-                path: configuration.ipc.socketPath, mode: configuration.ipc.socketMode)
-        } catch {
-            callbackFD.close()
-            throw DaemonError(description: "ipc.socketPath \(configuration.ipc.socketPath): \(error)")
+        if let passed = listeners.ipc {
+            ipcFD = passed
+            ownsIPCSocket = false
+        } else {
+            do {
+                try FileSystem.makeDirectory(
+                    FileSystem.directoryName(of: configuration.ipc.socketPath), mode: 0o755)
+                ipcFD = try Socket.listenUnix(
+                    path: configuration.ipc.socketPath, mode: configuration.ipc.socketMode)
+            } catch {
+                if listeners.callback == nil { callbackFD.close() }
+                throw DaemonError(description: "ipc.socketPath \(configuration.ipc.socketPath): \(error)")
+            }
+            ownsIPCSocket = true
         }
         ipcSocketPath = configuration.ipc.socketPath
 
@@ -116,14 +130,51 @@ public final class Daemon: Sendable {
             handler: { request, _ in router.handle(request) })
     }
 
-    public func start() {
+    /// The parts of a configuration a reload may swap in: keys, the platform timeout, TTL, limits.
+    static func reloadable(_ configuration: Configuration, keys: SigningKeys) throws
+        -> BindingService.Reloadable
+    {
+        let tls: TLSClientContext?
+        if configuration.platform.baseUrl.lowercased().hasPrefix("https://") {
+            do {
+                tls = try TLSClientContext()
+            } catch {
+                throw DaemonError(description: "TLS set-up failed: \(error)")
+            }
+        } else {
+            tls = nil
+        }
+        let platform = try PlatformClient(
+            account: configuration.account, keys: keys, timeoutSeconds: configuration.platform.timeoutSeconds,
+            http: HTTPClient(tls: tls))
+        return BindingService.Reloadable(
+            platform: platform, ttlSeconds: configuration.ttlSeconds, maxPending: configuration.maxPending)
+    }
+
+    /// Starts serving. `notify` receives sd_notify states: `STATUS=` with the counts every minute and,
+    /// with `watchdogSeconds` (systemd's WatchdogSec), `WATCHDOG=1` at half that interval, but only
+    /// while the daemon is demonstrably working (see `isAlive`).
+    public func start(watchdogSeconds: Double? = nil, notify: @escaping @Sendable (String) -> Void = { _ in })
+    {
         // A restart is a natural moment to drop settled requests from the journal.
         service.compactJournalIfWorthwhile()
-        callbackServer.start()
-        ipcServer.start()
-        let thread = Thread { [self] in sweepLoop() }
-        thread.name = "expiry"
-        thread.start()
+        let heartbeat = watchdogSeconds.map { $0 / 4 }
+        callbackServer.start(heartbeatSeconds: heartbeat)
+        ipcServer.start(heartbeatSeconds: heartbeat)
+        startBackgroundThread(name: "expiry", every: 60) { [self] in
+            service.sweepExpired()
+            service.compactJournalIfWorthwhile()
+            notify("STATUS=\(statusLine)")
+        }
+        if let watchdogSeconds {
+            startBackgroundThread(name: "watchdog", every: watchdogSeconds / 2) { [self] in
+                if isAlive(within: watchdogSeconds / 2) {
+                    notify("WATCHDOG=1\nSTATUS=\(statusLine)")
+                } else {
+                    logger.critical("watchdog: the daemon looks stuck; not pinging, so systemd restarts it")
+                }
+            }
+        }
         let counts = service.counts
         logger.notice(
             "openidd \(Daemon.version) ready",
@@ -131,6 +182,75 @@ public final class Daemon: Sendable {
                 ("ipc", ipcSocketPath), ("callback", callbackAddress.description),
                 ("pending", String(counts.pending)),
                 ("bindings", String(counts.bindings)),
+                ("watchdog", watchdogSeconds.map { "\($0)s" } ?? "off"),
+            ])
+    }
+
+    /// The watchdog's test of life: both accept loops ran recently, the registry's lock can be taken
+    /// (a deadlock there would hang this call, and so stop the pings, which is the point), and no ledger
+    /// or journal sync has been stuck for more than the interval.
+    func isAlive(within seconds: Double) -> Bool {
+        guard callbackServer.acceptLoopRan(within: seconds), ipcServer.acceptLoopRan(within: seconds) else {
+            return false
+        }
+        _ = service.counts
+        return !service.store.ledger.isSyncStuck(longerThan: max(seconds, 30))
+            && !service.store.journal.isSyncStuck(longerThan: max(seconds, 30))
+    }
+
+    /// A status line for systemd (`systemctl status` shows it).
+    public var statusLine: String {
+        let counts = service.counts
+        let storage = service.store.failure.map { "storage failing: \($0)" } ?? "storage ok"
+        return "pending=\(counts.pending) bindings=\(counts.bindings) \(storage)"
+    }
+
+    /// Re-reads the configuration and keys; swaps in what may change without a restart (keys, the
+    /// platform timeout, TTL, limits, log level). Anything else changed, or anything invalid, keeps the
+    /// running configuration and throws a message saying why.
+    public func reload() throws {
+        let fresh: Configuration
+        let keys: SigningKeys
+        do {
+            fresh = try Configuration.load(path: configuration.path)
+            keys = try fresh.loadKeys()
+        } catch {
+            throw DaemonError(description: "\(error)")
+        }
+        var restartOnly: [String] = []
+        let old = configuration
+        if fresh.platform.baseUrl != old.platform.baseUrl { restartOnly.append("platform.baseUrl") }
+        if fresh.platform.businessId != old.platform.businessId { restartOnly.append("platform.businessId") }
+        if fresh.platform.merchantId != old.platform.merchantId { restartOnly.append("platform.merchantId") }
+        if fresh.platform.signType != old.platform.signType { restartOnly.append("platform.signType") }
+        if fresh.platform.userIdField != old.platform.userIdField {
+            restartOnly.append("platform.userIdField")
+        }
+        if fresh.callback.listen != old.callback.listen { restartOnly.append("callback.listen") }
+        if fresh.callback.publicUrl != old.callback.publicUrl { restartOnly.append("callback.publicUrl") }
+        if fresh.callback.openIdField != old.callback.openIdField {
+            restartOnly.append("callback.openIdField")
+        }
+        if fresh.callback.trustedProxies != old.callback.trustedProxies {
+            restartOnly.append("callback.trustedProxies")
+        }
+        if fresh.ipc.socketPath != old.ipc.socketPath { restartOnly.append("ipc.socketPath") }
+        if fresh.ipc.socketMode != old.ipc.socketMode { restartOnly.append("ipc.socketMode") }
+        if fresh.storageDirectory != old.storageDirectory { restartOnly.append("storage.directory") }
+        guard restartOnly.isEmpty else {
+            throw DaemonError(
+                description:
+                    "\(restartOnly.joined(separator: ", ")) changed; that needs a restart (systemctl restart openidd). Nothing was changed."
+            )
+        }
+        service.reload(try Daemon.reloadable(fresh, keys: keys))
+        logger.setLevel(fresh.logLevel)
+        logger.notice(
+            "configuration reloaded",
+            [
+                ("timeoutSeconds", String(fresh.platform.timeoutSeconds)),
+                ("ttlSeconds", String(fresh.ttlSeconds)),
+                ("maxPending", String(fresh.maxPending)), ("logLevel", String(describing: fresh.logLevel)),
             ])
     }
 
@@ -138,33 +258,32 @@ public final class Daemon: Sendable {
     public func shutdown(graceSeconds: Double = 10) {
         logger.notice("shutting down")
         service.beginShutdown()
-        sweeperStop.withLock {
-            sweeperStopped.value = true
-            sweeperStop.broadcast()
+        lifecycle.withLock {
+            stopped = true
+            lifecycle.broadcast()
         }
         let ipcDone = ipcServer.shutdown(graceSeconds: graceSeconds)
         let callbackDone = callbackServer.shutdown(graceSeconds: graceSeconds)
         if !(ipcDone && callbackDone) { logger.warning("some connections did not finish in time") }
-        unlink(ipcSocketPath)
+        if ownsIPCSocket { unlink(ipcSocketPath) }
         logger.notice("stopped")
     }
 
-    private func sweepLoop() {
-        while true {
-            let stop = sweeperStop.withLock {
-                if !sweeperStopped.value {
-                    sweeperStop.wait(untilNanos: MonotonicClock.deadline(afterSeconds: 60))
+    /// Runs `body` every `seconds` until shutdown, on its own thread.
+    private func startBackgroundThread(
+        name: String, every seconds: Double, _ body: @escaping @Sendable () -> Void
+    ) {
+        let thread = Thread { [self] in
+            while true {
+                let stop = lifecycle.withLock {
+                    if !stopped { lifecycle.wait(untilNanos: MonotonicClock.deadline(afterSeconds: seconds)) }
+                    return stopped
                 }
-                return sweeperStopped.value
+                if stop { return }
+                body()
             }
-            if stop { return }
-            service.sweepExpired()
-            service.compactJournalIfWorthwhile()
         }
+        thread.name = name
+        thread.start()
     }
-}
-
-/// A flag read and written only under a `Condition`'s lock.
-final class StopFlag: @unchecked Sendable {
-    var value = false
 }

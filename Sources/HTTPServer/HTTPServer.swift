@@ -2,6 +2,7 @@ import Foundation
 import HTTP1
 import Logging
 import POSIX
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -50,6 +51,14 @@ public final class HTTPServer: @unchecked Sendable {
     private var openConnections = 0
     private var stopping = false
     private var acceptLoopDone = false
+    /// Set once, before the accept thread starts.
+    private var heartbeatSeconds: Double?
+    private let lastBeat = Atomic<UInt64>(0)
+
+    /// Whether the accept loop has run within the last `seconds` (only meaningful with a heartbeat).
+    public func acceptLoopRan(within seconds: Double) -> Bool {
+        MonotonicClock.nowNanos() - lastBeat.load(ordering: .relaxed) <= UInt64(seconds * 1e9)
+    }
 
     public init(
         name: String, listener: FileDescriptor, limits: Limits = Limits(), logger: Logger,
@@ -67,7 +76,11 @@ public final class HTTPServer: @unchecked Sendable {
 
     public var connectionCount: Int { state.withLock { openConnections } }
 
-    public func start() {
+    /// Starts accepting. With `heartbeatSeconds`, the accept loop wakes at least that often and records
+    /// that it ran, so a supervisor (the systemd watchdog) can tell a live loop from a stuck one.
+    public func start(heartbeatSeconds: Double? = nil) {
+        self.heartbeatSeconds = heartbeatSeconds
+        lastBeat.store(MonotonicClock.nowNanos(), ordering: .relaxed)
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "accept-\(name)"
         thread.start()
@@ -100,11 +113,11 @@ public final class HTTPServer: @unchecked Sendable {
         }
         while !isStopping {
             do {
-                guard
-                    let ready = try Poll.waitAny(
-                        [listener, wake.readEnd], for: .readable, deadlineNanos: .max),
-                    ready == 0
-                else { continue }
+                let deadline = heartbeatSeconds.map { MonotonicClock.deadline(afterSeconds: $0) } ?? .max
+                let ready = try Poll.waitAny(
+                    [listener, wake.readEnd], for: .readable, deadlineNanos: deadline)
+                lastBeat.store(MonotonicClock.nowNanos(), ordering: .relaxed)
+                guard ready == 0 else { continue }
                 guard let connection = try Socket.accept(listener) else { continue }
                 admit(connection)
             } catch let error as SystemCallError {

@@ -29,6 +29,8 @@ public final class AppendLog: @unchecked Sendable {
     private var needsRepair = false
     private var lastError: SystemCallError?
     private var syncs: UInt64 = 0
+    /// When the running flush started (CLOCK_MONOTONIC ns), 0 when none runs.
+    private var flushStartedAt: UInt64 = 0
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
     public init(path: String, durableLength: Int) throws {
@@ -75,6 +77,12 @@ public final class AppendLog: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Whether a write and sync has been running for longer than `seconds` (a hung disk).
+    public func isSyncStuck(longerThan seconds: Double) -> Bool {
+        let started = condition.withLock { flushStartedAt }
+        return started != 0 && MonotonicClock.nowNanos() - started > UInt64(seconds * 1e9)
+    }
+
     /// The number of bytes durably in the file.
     public var length: Int { condition.withLock { durableLength } }
 
@@ -116,6 +124,7 @@ public final class AppendLog: @unchecked Sendable {
         queuedBatch += 1
         let offset = durableLength
         let repair = needsRepair
+        flushStartedAt = MonotonicClock.nowNanos()
         condition.unlock()
 
         var result: SystemCallError?
@@ -132,6 +141,7 @@ public final class AppendLog: @unchecked Sendable {
         }
 
         condition.lock()
+        flushStartedAt = 0
         syncs += 1
         if let result {
             failures[batch] = result

@@ -48,14 +48,29 @@ public final class MemorySink: LogSink {
 /// A logger is a value: a sink, a threshold, and fields every line carries (such as a request id).
 /// Messages are autoclosures, so a suppressed debug line costs nothing to build.
 public struct Logger: Sendable {
-    public var level: LogLevel
+    /// Shared by every copy of this logger, so a reload's new level reaches all of them at once.
+    private let threshold: Threshold
     private let sink: any LogSink
     private var context: [(String, String)]
 
     public init(level: LogLevel = .info, sink: any LogSink = StandardErrorSink()) {
-        self.level = level
+        self.threshold = Threshold(level)
         self.sink = sink
         self.context = []
+    }
+
+    public var level: LogLevel { threshold.level }
+
+    /// Changes the level for this logger and every logger derived from it.
+    public func setLevel(_ level: LogLevel) { threshold.level = level }
+
+    final class Threshold: Sendable {
+        private let raw: Atomic<Int32>
+        init(_ level: LogLevel) { raw = Atomic(level.rawValue) }
+        var level: LogLevel {
+            get { LogLevel(rawValue: raw.load(ordering: .relaxed)) ?? .info }
+            set { raw.store(newValue.rawValue, ordering: .relaxed) }
+        }
     }
 
     /// A logger whose lines also carry `key=value`.
@@ -76,6 +91,9 @@ public struct Logger: Sendable {
         sink.write(line)
     }
 
+    public func critical(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
+        log(.critical, message(), fields)
+    }
     public func error(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
         log(.error, message(), fields)
     }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import POSIX
 import Sandbox
+import Systemd
 
 #if canImport(Glibc)
     import Glibc
@@ -15,6 +16,10 @@ let usage = """
                                        validate the configuration and key files, then exit 0 (or 1)
            openidd --sandbox           run the whole flow on loopback against a built-in sandbox platform
            openidd --version | --help
+
+    Under systemd: Type=notify (READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1), socket activation
+    with FileDescriptorName=ipc and FileDescriptorName=callback, SIGHUP reloads keys, timeouts, TTL and
+    log level, SIGTERM drains and exits 0.
 
     """
 
@@ -46,6 +51,7 @@ while let argument = arguments.popFirst() {
 }
 
 let logger = Logger(level: .info)
+let environment = ProcessInfo.processInfo.environment
 
 if checkOnly {
     do {
@@ -63,6 +69,7 @@ if checkOnly {
 // Signals are blocked in every thread (threads inherit the mask) and taken synchronously below.
 Signals.ignoreBrokenPipe()
 Signals.block([SIGTERM, SIGINT, SIGHUP])
+let notifier = Notifier(environment: environment)
 
 let daemon: Daemon
 var sandboxPlatform: SandboxPlatform?
@@ -72,25 +79,39 @@ do {
         sandboxPlatform = setup.platform
         daemon = try Daemon(
             configuration: setup.configuration, keys: try setup.configuration.loadKeys(), logger: logger,
-            callbackListener: setup.callbackListener)
+            listeners: Daemon.Listeners(callback: setup.callbackListener))
         daemon.start()
         FileHandle.standardOutput.write(Data(setup.banner(ipcSocket: daemon.ipcSocketPath).utf8))
     } else {
         let configuration = try Configuration.load(path: configPath)
-        daemon = try Daemon(configuration: configuration, keys: try configuration.loadKeys(), logger: logger)
-        daemon.start()
+        let activated = try SocketActivation.listeners(environment: environment)
+        if !activated.isEmpty {
+            logger.notice("socket activation", [("sockets", activated.keys.sorted().joined(separator: ","))])
+        }
+        daemon = try Daemon(
+            configuration: configuration, keys: try configuration.loadKeys(), logger: logger,
+            listeners: Daemon.Listeners(callback: activated["callback"], ipc: activated["ipc"]))
+        daemon.start(watchdogSeconds: Watchdog.timeout(environment: environment)) { notifier.send($0) }
     }
 } catch {
+    notifier.send("STATUS=failed to start: \(error)")
     fail("\(error)")
 }
+// Ready only now: storage replayed and both sockets listening.
+notifier.ready(status: daemon.statusLine)
 
 while true {
     let signal = Signals.wait(for: [SIGTERM, SIGINT, SIGHUP])
-    if signal == SIGHUP {
-        logger.notice("SIGHUP ignored: reloading is not supported yet; restart to apply a new configuration")
-        continue
+    guard signal == SIGHUP else { break }
+    notifier.reloading()
+    do {
+        try daemon.reload()
+        notifier.ready(status: daemon.statusLine)
+    } catch {
+        logger.error("reload failed; the running configuration stays in force", [("reason", "\(error)")])
+        notifier.ready(status: "reload failed, running configuration kept: \(error)")
     }
-    break
 }
+notifier.stopping()
 daemon.shutdown(graceSeconds: 10)
 exit(0)

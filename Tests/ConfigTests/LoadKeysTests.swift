@@ -116,4 +116,14 @@ private func expectKeyError(
         try directory.write("md5.key", " \n\n")
         expectKeyError(config, key: "platform.md5KeyFile", containing: "empty")
     }
+
+    @Test func secretKeysReadableByOthersAreRefusedButThePublicKeyIsNot() throws {
+        let directory = try TemporaryDirectory()
+        let loaded = try configuration(in: directory)
+        try directory.write("keys/merchant.pem", try cryptoFixture("merchant_pkcs8.pem"), mode: 0o644)
+        try directory.write("keys/platform.pem", try cryptoFixture("merchant_spki.pem"), mode: 0o644)
+        expectKeyError(loaded, key: "platform.privateKeyFile", containing: "mode 644")
+        try directory.write("keys/merchant.pem", try cryptoFixture("merchant_pkcs8.pem"), mode: 0o600)
+        #expect(try loaded.loadKeys().platformPublicKey != nil)
+    }
 }
