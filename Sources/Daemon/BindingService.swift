@@ -71,7 +71,9 @@ public final class BindingService: @unchecked Sendable {
         case shuttingDown
     }
 
-    public func issueAuthLink(userId: String, serialNo requested: String?) -> Result<IssuedLink, IssueError> {
+    public func issueAuthLink(userId: String, serialNo requested: String?, requestId: String = "")
+        -> Result<IssuedLink, IssueError>
+    {
         let now = WallClock.nowMilliseconds()
         let (platform, ttlSeconds, maxPending) = condition.withLock {
             (live.platform, live.ttlSeconds, live.maxPending)
@@ -95,7 +97,7 @@ public final class BindingService: @unchecked Sendable {
         }
         if case .failure(let error) = reserved { return .failure(error) }
 
-        let log = logger.with("serialNo", serialNo).with("userId", userId)
+        let log = logger.with("request", requestId).with("serialNo", serialNo).with("userId", userId)
         let link: String
         do {
             link = try platform.requestAuthLink(

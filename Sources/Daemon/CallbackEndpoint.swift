@@ -31,7 +31,7 @@ public struct CallbackEndpoint: Sendable {
     }
 
     public func handle(_ request: HTTPRequest, peer: Peer) -> HTTPResponse {
-        let log = logger.with("client", clientAddress(request, peer: peer))
+        let log = logger.with("request", peer.requestId).with("client", clientAddress(request, peer: peer))
         guard request.path.hasPrefix(pathPrefix + "/") else { return fail(404, "not found") }
         let token = String(request.path.dropFirst(pathPrefix.count + 1))
         guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else {

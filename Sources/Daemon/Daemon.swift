@@ -127,7 +127,7 @@ public final class Daemon: @unchecked Sendable {
             handler: { request, peer in endpoint.handle(request, peer: peer) })
         ipcServer = try HTTPServer(
             name: "ipc", listener: ipcFD, limits: ipcLimits, logger: logger, renderError: renderIPCError,
-            handler: { request, _ in router.handle(request) })
+            handler: { request, peer in router.handle(request, requestId: peer.requestId) })
     }
 
     /// The parts of a configuration a reload may swap in: keys, the platform timeout, TTL, limits.

@@ -19,12 +19,12 @@ public struct IPCRouter: Sendable {
         self.callbackListen = callbackListen
     }
 
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+    public func handle(_ request: HTTPRequest, requestId: String = "") -> HTTPResponse {
         let path = request.path
         switch path {
         case "/v1/auth-url":
             guard request.method == "POST" else { return IPCError.methodNotAllowed(allow: "POST").response }
-            return issueAuthURL(request)
+            return issueAuthURL(request, requestId: requestId)
         case "/v1/bindings":
             guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
             return findBindings(request)
@@ -46,7 +46,7 @@ public struct IPCRouter: Sendable {
 
     // MARK: - Endpoints
 
-    private func issueAuthURL(_ request: HTTPRequest) -> HTTPResponse {
+    private func issueAuthURL(_ request: HTTPRequest, requestId: String) -> HTTPResponse {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
         else {
             return IPCError.invalid(
@@ -74,7 +74,7 @@ public struct IPCRouter: Sendable {
             }
             serialNo = text
         }
-        switch service.issueAuthLink(userId: userId, serialNo: serialNo) {
+        switch service.issueAuthLink(userId: userId, serialNo: serialNo, requestId: requestId) {
         case .success(let issued):
             return json(
                 200,

@@ -12,7 +12,12 @@ import Synchronization
 public struct Peer: Sendable {
     /// The TCP peer's address; nil on a Unix socket.
     public let host: String?
+    /// Names this request in log lines, e.g. `callback-1f`: unique within the process.
+    public var requestId: String = ""
 }
+
+/// Request ids count up across all listeners of the process.
+private let requestCounter = Atomic<UInt64>(0)
 
 /// Answers one request. Runs on the connection's own thread and may block (platform call, fsync,
 /// long-poll): other connections are unaffected.
@@ -182,7 +187,9 @@ public final class HTTPServer: @unchecked Sendable {
             if let request {
                 requestDeadline = 0
                 let stoppingNow = isStopping
-                let response = handler(request, peer)
+                var context = peer
+                context.requestId = "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
+                let response = handler(request, context)
                 let keepAlive = request.keepAlive && !stoppingNow && !isStopping
                 guard send(response, keepAlive: keepAlive, on: fd), keepAlive else { return }
                 continue

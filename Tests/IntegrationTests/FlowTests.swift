@@ -76,6 +76,15 @@ import Testing
         #expect(repeatAnswer.text == "SUCCESS")
         #expect(daemon.ledgerLines().count == 1)
         #expect(daemon.stop() == 0)
+
+        // journald lines: a priority prefix, the request id, serialNo and userId; never a secret.
+        let log = daemon.log
+        #expect(log.contains("<6>auth link issued request=ipc-"))
+        #expect(log.contains("serialNo=\(issued.serialNo) userId=u-42"))
+        #expect(log.range(of: #"<6>bound request=callback-[0-9a-f]+ client=127\.0\.0\.1"#, options: .regularExpression) != nil)
+        #expect(!log.contains(issued.token), "the callback path token is a capability")
+        #expect(!log.contains("sign="))
+        #expect(!log.contains("PRIVATE KEY"))
     }
 
     @Test func sendsTheUserUnderTheConfiguredField() throws {
