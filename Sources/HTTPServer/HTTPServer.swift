@@ -188,7 +188,8 @@ public final class HTTPServer: @unchecked Sendable {
                 requestDeadline = 0
                 let stoppingNow = isStopping
                 var context = peer
-                context.requestId = "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
+                context.requestId =
+                    "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
                 let response = handler(request, context)
                 let keepAlive = request.keepAlive && !stoppingNow && !isStopping
                 guard send(response, keepAlive: keepAlive, on: fd), keepAlive else { return }

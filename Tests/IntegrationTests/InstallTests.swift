@@ -13,7 +13,8 @@ import Testing
     @Test func stagesBinariesUnitsConfigAndKeyDirectoryWithTheirPermissions() throws {
         let stage = TemporaryDirectory()
         let result = try run(
-            Self.repository + "/scripts/install.sh", ["--destdir", stage.path, "--no-build", "--bin", Binaries.directory])
+            Self.repository + "/scripts/install.sh",
+            ["--destdir", stage.path, "--no-build", "--bin", Binaries.directory])
         #expect(result.status == 0, "\(result.stderr)")
         let root = stage.path
         #expect(try mode(root + "/usr/local/bin/openidd") == 0o755)
@@ -32,14 +33,16 @@ import Testing
         _ = keys.write("merchant_private.pem", TestKeys.merchant.pkcs8PEM())
         _ = keys.write("platform_public.pem", TestKeys.platform.publicKey.spkiPEM())
         let check = try run(
-            root + "/usr/local/bin/openidd", ["--check-config", "--config", root + "/etc/openidd/config.json"],
+            root + "/usr/local/bin/openidd",
+            ["--check-config", "--config", root + "/etc/openidd/config.json"],
             environment: ["CREDENTIALS_DIRECTORY": keys.path])
         #expect(check.status == 0, "\(check.stderr)")
 
         // A second run keeps an edited config.
         try "{}".write(toFile: root + "/etc/openidd/config.json", atomically: false, encoding: .utf8)
         let again = try run(
-            Self.repository + "/scripts/install.sh", ["--destdir", stage.path, "--no-build", "--bin", Binaries.directory])
+            Self.repository + "/scripts/install.sh",
+            ["--destdir", stage.path, "--no-build", "--bin", Binaries.directory])
         #expect(again.stdout.contains("kept the existing"))
         #expect(try String(contentsOfFile: root + "/etc/openidd/config.json", encoding: .utf8) == "{}")
     }
@@ -50,7 +53,8 @@ import Testing
             Self.repository + "/scripts/install.sh",
             ["--destdir", stage.path, "--prefix", "/opt/openidd", "--no-build", "--bin", Binaries.directory])
         #expect(result.status == 0, "\(result.stderr)")
-        let unit = try String(contentsOfFile: stage.path + "/etc/systemd/system/openidd.service", encoding: .utf8)
+        let unit = try String(
+            contentsOfFile: stage.path + "/etc/systemd/system/openidd.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/opt/openidd/bin/openidd --config /etc/openidd/config.json"))
         #expect(!unit.contains("/usr/local/bin"))
     }

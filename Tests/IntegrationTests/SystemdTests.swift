@@ -127,6 +127,54 @@ final class MessageList: @unchecked Sendable {
         #expect(notify.waitFor(after: seen, seconds: 2) { $0.hasPrefix("STOPPING=1") } != nil)
     }
 
+    @Test func reloadsWithoutDroppingARequest() throws {
+        let directory = TemporaryDirectory()
+        let platform = try FakePlatform(in: directory)
+        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
+        try daemon.start()
+        let failures = ResultBox(count: 4)
+        let group = DispatchGroup()
+        for client in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                var failed = 0
+                for index in 0..<40 {
+                    let answer = try? daemon.ipc(
+                        "POST", "/v1/auth-url", body: #"{"userId":"c\#(client)-\#(index)"}"#)
+                    if answer?.status != 200 { failed += 1 }
+                }
+                failures.set(client, String(failed))
+            }
+        }
+        for _ in 0..<5 {
+            kill(daemon.process!.processIdentifier, SIGHUP)
+            usleep(50_000)
+        }
+        group.wait()
+        #expect(failures.values == ["0", "0", "0", "0"])
+        #expect(daemon.log.components(separatedBy: "configuration reloaded").count - 1 == 5)
+    }
+
+    @Test func sigtermLetsARequestInFlightFinishThenExitsZero() throws {
+        let directory = TemporaryDirectory()
+        // The platform never answers; the daemon gives up after 2 s and answers 504.
+        let platform = try FakePlatform(in: directory, mode: "timeout")
+        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, timeoutSeconds: 2, directory: directory)
+        try daemon.start()
+        let answer = ResultBox(count: 1)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            let result = try? daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"in-flight"}"#)
+            answer.set(0, result.map { "\($0.status)" } ?? "dropped")
+        }
+        usleep(400_000)
+        let started = Date()
+        #expect(daemon.stop(signal: SIGTERM) == 0)
+        group.wait()
+        #expect(answer.values == ["504"])
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(daemon.log.contains("stopped"))
+    }
+
     @Test func takesBothSocketsFromSystemdSocketActivate() throws {
         let directory = TemporaryDirectory()
         let platform = try FakePlatform(in: directory)
