@@ -72,16 +72,19 @@ final class MessageList: @unchecked Sendable {
         let platform = try FakePlatform(in: directory)
         let notify = try NotifySocket(directory: directory)
         let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
-        daemon.environment = ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "600000"]
+        daemon.environment = ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"]
         try daemon.start()
 
         let ready = try #require(notify.waitFor { $0.contains("READY=1") })
         #expect(ready.contains("STATUS=pending=0 bindings=0 storage ok"))
         // READY=1 means serving: the socket answers (start() above already waited for that too).
         #expect(try daemon.ipc("GET", "/v1/health").status == 200)
-        // Pinged at half of WATCHDOG_USEC: several pings within a second and a half.
-        usleep(1_500_000)
-        #expect(notify.messages.filter { $0.hasPrefix("WATCHDOG=1") }.count >= 3)
+        // Pinged at half of WATCHDOG_USEC (every second here), with the counts.
+        usleep(2_600_000)
+        let pings = notify.messages.filter { $0.hasPrefix("WATCHDOG=1") }
+        #expect(pings.count >= 2)
+        #expect(pings.first?.contains("STATUS=pending=") == true)
+        #expect(!daemon.log.contains("looks stuck"))
 
         // A good reload: a new TTL applies to new requests.
         let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
@@ -166,7 +169,9 @@ final class MessageList: @unchecked Sendable {
             let result = try? daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"in-flight"}"#)
             answer.set(0, result.map { "\($0.status)" } ?? "dropped")
         }
-        usleep(400_000)
+        // SIGTERM once the daemon is waiting on the platform (the fake records before it stalls).
+        for _ in 0..<500 where platform.records().isEmpty { usleep(10_000) }
+        try #require(platform.records().count == 1)
         let started = Date()
         #expect(daemon.stop(signal: SIGTERM) == 0)
         group.wait()
