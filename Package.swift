@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "JSON"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Crypto", "Platform", "HTTPClient", "HTTP1"],

@@ -40,7 +40,7 @@ install -d -m 0755 "$root$prefix/bin" "$root/etc/systemd/system" "$root$prefix/s
 install -m 0755 "$bin/openidd" "$bin/openidctl" "$root$prefix/bin/"
 # Unit files name /usr/local/bin; follow --prefix.
 for unit in systemd/openidd.service systemd/openidd.socket systemd/openidd-callback.socket; do
-    sed "s#/usr/local/bin/#$prefix/bin/#g" "$unit" > "$root/etc/systemd/system/$(basename "$unit")"
+    sed "s#/usr/local/#$prefix/#g" "$unit" > "$root/etc/systemd/system/$(basename "$unit")"
     chmod 0644 "$root/etc/systemd/system/$(basename "$unit")"
 done
 install -m 0644 README.md config.example.json "$root$prefix/share/doc/openidd/"

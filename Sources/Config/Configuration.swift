@@ -50,6 +50,8 @@ public struct Configuration: Sendable {
     public var ttlSeconds: Int
     public var maxPending: Int
     public var logLevel: LogLevel
+    /// `$CREDENTIALS_DIRECTORY` when the configuration was read, if systemd set it.
+    public var credentialsDirectory: String?
 
     public var account: PlatformAccount {
         PlatformAccount(
@@ -168,7 +170,8 @@ public struct Configuration: Sendable {
             ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
             maxPending: Int(
                 try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)),
-            logLevel: try reader.logLevel("log.level")
+            logLevel: try reader.logLevel("log.level"),
+            credentialsDirectory: reader.credentialsDirectory
         )
         try reader.rejectUnknownKeys()
         return configuration
@@ -210,7 +213,10 @@ public struct Configuration: Sendable {
     /// refused: the mistake is easy to make and costly to leave.
     private func readKeyFile(_ file: String, key: String, secret: Bool = false) throws(ConfigError) -> String
     {
-        if secret, let mode = try? FileSystem.permissions(file), mode & 0o077 != 0 {
+        // systemd's credential copies are private to the service already; it grants the service user
+        // read access with an ACL, which makes them look group-readable (0440) to stat(2).
+        let passedBySystemd = credentialsDirectory.map { !$0.isEmpty && file.hasPrefix($0 + "/") } ?? false
+        if secret, !passedBySystemd, let mode = try? FileSystem.permissions(file), mode & 0o077 != 0 {
             throw ConfigError(
                 path: path, key: key,
                 message:

@@ -127,7 +127,16 @@ public final class Daemon: @unchecked Sendable {
             handler: { request, peer in endpoint.handle(request, peer: peer) })
         ipcServer = try HTTPServer(
             name: "ipc", listener: ipcFD, limits: ipcLimits, logger: logger, renderError: renderIPCError,
-            handler: { request, peer in router.handle(request, requestId: peer.requestId) })
+            handler: { request, peer in
+                let response = router.handle(request, requestId: peer.requestId)
+                logger.debug(
+                    "ipc request",
+                    [
+                        ("request", peer.requestId), ("method", request.method), ("path", request.path),
+                        ("status", String(response.status)),
+                    ])
+                return response
+            })
     }
 
     /// The parts of a configuration a reload may swap in: keys, the platform timeout, TTL, limits.

@@ -287,11 +287,17 @@ final class MessageList: @unchecked Sendable {
         #expect(without.stderr.contains("platform.privateKeyFile"))
         #expect(without.stderr.contains("LoadCredential"))
 
-        // A private key that the group can read is refused with what to do about it.
-        chmod(credentials + "/merchant.pem", 0o640)
-        let loose = try run(
+        // systemd's copy is private to the service but carries an ACL that stat(2) shows as 0440: accepted.
+        chmod(credentials + "/merchant.pem", 0o440)
+        let acl = try run(
             Binaries.openidd, ["--check-config", "--config", daemon.configPath],
             environment: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(acl.status == 0, "\(acl.stderr)")
+
+        // An ordinary private key file that the group can read is refused, saying what to do about it.
+        try text.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        chmod(daemon.directory.path + "/merchant_private.pem", 0o640)
+        let loose = try run(Binaries.openidd, ["--check-config", "--config", daemon.configPath])
         #expect(loose.status == 1)
         #expect(loose.stderr.contains("readable by group or others (mode 640)"))
         #expect(loose.stderr.contains("chmod 600"))
