@@ -15,7 +15,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         pieces.append(UnsafeRawBufferPointer(rebasing: bytes[0..<split]))
         var first = drain(&pieces)
         // After an error the connection is answered and closed: no more input is parsed.
-        if case .request? = first.last {
+        if first.last?.isError != true {
             pieces.append(UnsafeRawBufferPointer(rebasing: bytes[split...]))
             first += drain(&pieces)
         }
@@ -31,6 +31,11 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 enum Outcome: Equatable {
     case request(method: String, target: String, body: [UInt8], keepAlive: Bool)
     case error(status: Int)
+
+    var isError: Bool {
+        if case .error = self { return true }
+        return false
+    }
 }
 
 /// Requests parsed until more input is needed or an error.
