@@ -5,10 +5,8 @@ import Foundation
 /// OpenSSL's decoder (the PEM_read_bio_RSA* readers are deprecated in OpenSSL 3) and encoding SPKI
 /// and PKCS#8.
 ///
-/// OpenSSL 3.0 (seen on 3.0.19) has cold-start races in its method stores: while the first
-/// fetches run on several threads, a decode sometimes fails with "DECODER routines::unsupported".
-/// So every call here holds `lock` (freeing included; a decode overlapping EVP_PKEY_free or
-/// i2d_PUBKEY was the common case) and `decode` retries; keys are coded rarely, so this costs nothing.
+/// Calls are serialised by `lock`: keys are coded rarely (start-up, reload), so it costs nothing,
+/// and it keeps OpenSSL's decoder and encoder contexts out of any concurrency question.
 enum KeyCoding {
     enum Part {
         case privateKey, publicKey
@@ -31,44 +29,48 @@ enum KeyCoding {
     ) throws(CryptoError) -> OpaquePointer {
         lock.lock()
         defer { lock.unlock() }
-        // A failure may be OpenSSL 3.0's cold-start fetch race (see above) rather than the key; by
-        // the next attempt the method stores are filled. A key that is really bad fails every time.
-        var attempts = 0
-        while true {
-            attempts += 1
-            if let pkey = decodeOnce(bytes, inputType: inputType, structure: structure, part: part) {
-                ERR_clear_error()
-                return try requireRSA(pkey, what: what)
-            }
-            if attempts == 3 {
-                throw CryptoError.openSSL(
-                    "The \(what) could not be decoded; check that it is complete and is that kind of key")
-            }
-            ERR_clear_error()  // report only the last attempt's reasons
+        guard let pkey = decodeOnce(bytes, inputType: inputType, structure: structure, part: part) else {
+            throw CryptoError.openSSL(
+                "The \(what) could not be decoded; check that it is complete and is that kind of key")
         }
+        ERR_clear_error()
+        return try requireRSA(pkey, what: what)
     }
 
     private static func decodeOnce(
         _ bytes: [UInt8], inputType: String, structure: String?, part: Part
     ) -> OpaquePointer? {
-        var pkey: OpaquePointer? = nil
-        guard
-            let decoder = OSSL_DECODER_CTX_new_for_pkey(
-                &pkey, inputType, structure, nil, part.selection, nil, nil)
-        else { return nil }
-        defer { OSSL_DECODER_CTX_free(decoder) }
-        // Never prompt on a terminal for a passphrase: a daemon has none to give.
-        OSSL_DECODER_CTX_set_passphrase_cb(decoder, refusePassphrase, nil)
-        let decoded = bytes.withUnsafeBufferPointer { buffer -> Bool in
-            var data = buffer.baseAddress
-            var length = buffer.count
-            return OSSL_DECODER_from_data(decoder, &data, &length) == 1
+        // OSSL_DECODER_CTX_new_for_pkey keeps the input type and structure *pointers* (it does not
+        // copy the strings) and reads them again in OSSL_DECODER_from_data, so both C strings must
+        // outlive the whole decode. Passing Swift Strings directly left them dangling: decodes then
+        // failed at random with "DECODER routines::unsupported", every time under ThreadSanitizer.
+        inputType.withCString { typeName in
+            withOptionalCString(structure) { structureName in
+                var pkey: OpaquePointer? = nil
+                guard
+                    let decoder = OSSL_DECODER_CTX_new_for_pkey(
+                        &pkey, typeName, structureName, nil, part.selection, nil, nil)
+                else { return nil }
+                defer { OSSL_DECODER_CTX_free(decoder) }
+                // Never prompt on a terminal for a passphrase: a daemon has none to give.
+                OSSL_DECODER_CTX_set_passphrase_cb(decoder, refusePassphrase, nil)
+                let decoded = bytes.withUnsafeBufferPointer { buffer -> Bool in
+                    var data = buffer.baseAddress
+                    var length = buffer.count
+                    return OSSL_DECODER_from_data(decoder, &data, &length) == 1
+                }
+                guard decoded else {
+                    if let pkey { EVP_PKEY_free(pkey) }
+                    return nil
+                }
+                return pkey
+            }
         }
-        guard decoded else {
-            if let pkey { EVP_PKEY_free(pkey) }
-            return nil
-        }
-        return pkey
+    }
+
+    private static func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+        guard let text else { return body(nil) }
+        return text.withCString { body($0) }
     }
 
     private static func requireRSA(_ pkey: OpaquePointer, what: String) throws(CryptoError) -> OpaquePointer {
