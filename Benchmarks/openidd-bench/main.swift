@@ -24,6 +24,11 @@ import Synchronization
 
 Signals.ignoreBrokenPipe()
 
+/// Prints at once (stdout is a pipe under a harness, and a benchmark is watched while it runs).
+func print(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
 /// `--name value` pairs after the mode.
 let options: [String: String] = {
     var result: [String: String] = [:]
@@ -54,6 +59,7 @@ struct Instance {
         try! FileManager.default.createDirectory(
             atPath: directory + "/state", withIntermediateDirectories: true)
         try! md5Key.write(toFile: directory + "/md5.key", atomically: true, encoding: .utf8)
+        chmod(directory + "/md5.key", 0o600)  // openidd refuses secret keys others can read
         let config = """
             {
               "platform": { "baseUrl": "http://127.0.0.1:9", "businessId": "\(businessId)", "merchantId": "\(merchantId)",
@@ -391,7 +397,9 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
           }
         }
         """.write(toFile: nginxDirectory + "/nginx.conf", atomically: true, encoding: .utf8)
-    _ = shell("nginx -c \(nginxDirectory)/nginx.conf")
+    // Not through Foundation's Process: nginx's daemonised child inherits a descriptor Process watches
+    // for the child's exit, so waitUntilExit would wait for nginx to stop.
+    _ = system("nginx -c \(nginxDirectory)/nginx.conf")
     defer { _ = shell("kill $(cat \(nginxDirectory)/nginx.pid)") }
     usleep(300_000)
     print("against nginx on the same machine, \(Int(seconds)) s per figure")
