@@ -1,5 +1,9 @@
 // openidd-bench: measures the real `openidd` binary from outside.
 //
+//   openidd-bench compare [--seconds S] [--count N]
+//       in one run against nginx (needs nginx and wrk): durable callbacks with wrk -t1 -c64, IPC
+//       lookups with 64 keep-alive clients, RSA auth links against nginx as the platform vs
+//       `openssl speed rsa2048`, idle RSS and CPU
 //   openidd-bench callbacks [--count N] [--concurrency 1,16,64] [--openidd PATH]
 //       durable callbacks per second (distinct serialNos, MD5-signed, keep-alive connections),
 //       latency percentiles, and ledger fsyncs per 1,000 bindings (group commit at work)
@@ -147,6 +151,21 @@ func pendingRequest(_ index: Int, now: Int64) -> PendingRequest {
         callbackUrl: "https://merchant.example/cb/\(token)", createdAt: now, expiresAt: now + 86_400_000)
 }
 
+/// The platform's callback for `request`, MD5-signed as the platform signs, ready to send.
+func signedCallback(for request: PendingRequest, index: Int, timestamp: Int64) -> [UInt8] {
+    let keys = SigningKeys(md5Key: Array(md5Key.utf8))
+    let body = Array("{\"serialNo\":\"\(request.serialNo)\",\"openId\":\"2088open\(index)\"}".utf8)
+    var headers = HTTPHeaders()
+    headers.add("Host", "merchant.example")
+    headers.add("Content-Type", "application/json; charset=utf-8")
+    for (name, value) in try! keys.authHeaders(
+        businessId: businessId, nonce: "nonce-\(index)", timestamp: timestamp, signType: .md5, body: body)
+    {
+        headers.add(name, value)
+    }
+    return serializeRequest(method: "POST", target: "/cb/\(request.token)", headers: headers, body: body)
+}
+
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
@@ -247,19 +266,8 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
         _ = instance.start()
         let listen = instance.health()?["callbackListen"] as? String ?? ""
         let port = UInt16(listen.split(separator: ":").last ?? "0")!
-        let keys = SigningKeys(md5Key: Array(md5Key.utf8))
         let prepared: [[UInt8]] = requestsList.enumerated().map { index, request in
-            let body = Array("{\"serialNo\":\"\(request.serialNo)\",\"openId\":\"2088open\(index)\"}".utf8)
-            var headers = HTTPHeaders()
-            headers.add("Host", "merchant.example")
-            headers.add("Content-Type", "application/json; charset=utf-8")
-            for (name, value) in try! keys.authHeaders(
-                businessId: businessId, nonce: "nonce-\(index)", timestamp: now, signType: .md5, body: body)
-            {
-                headers.add(name, value)
-            }
-            return serializeRequest(
-                method: "POST", target: "/cb/\(request.token)", headers: headers, body: body)
+            signedCallback(for: request, index: index, timestamp: now)
         }
         let syncsBefore = instance.health()?["ledgerSyncs"] as? Int ?? 0
         var latencies = [Double](repeating: 0, count: count)
@@ -319,22 +327,30 @@ func shell(_ command: String) -> String {
 
 /// wrk's "Requests/sec" and the 99th percentile latency in ms.
 func wrkFigures(_ output: String) -> (rate: Double, p99: Double) {
-    let rate = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+    let rate =
+        output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
         .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     var p99 = 0.0
-    if let line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }) {
+    if let line = output.split(separator: "\n").first(where: {
+        $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%")
+    }) {
         let value = line.split(separator: " ").last.map(String.init) ?? ""
-        if value.hasSuffix("ms") { p99 = Double(value.dropLast(2)) ?? 0 }
-        else if value.hasSuffix("us") { p99 = (Double(value.dropLast(2)) ?? 0) / 1000 }
-        else if value.hasSuffix("s") { p99 = (Double(value.dropLast(1)) ?? 0) * 1000 }
+        if value.hasSuffix("ms") {
+            p99 = Double(value.dropLast(2)) ?? 0
+        } else if value.hasSuffix("us") {
+            p99 = (Double(value.dropLast(2)) ?? 0) / 1000
+        } else if value.hasSuffix("s") {
+            p99 = (Double(value.dropLast(1)) ?? 0) * 1000
+        }
     }
     return (rate, p99)
 }
 
 /// Keep-alive clients, one thread each, sending `request(i)` for `seconds`; returns requests per second.
-func closedLoop(seconds: Double, connections: Int, connect: @escaping @Sendable () -> FileDescriptor,
-    request: @escaping @Sendable (Int) -> [UInt8]) -> Double
-{
+func closedLoop(
+    seconds: Double, connections: Int, connect: @escaping @Sendable () -> FileDescriptor,
+    request: @escaping @Sendable (Int) -> [UInt8]
+) -> Double {
     let done = Mutex(0)
     let finished = DispatchGroup()
     let deadline = MonotonicClock.deadline(afterSeconds: seconds)
@@ -381,22 +397,23 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     let nginxPort = 18_000 + Int(getpid() % 1000)
     let nginxDirectory = NSTemporaryDirectory() + "openidd-bench-nginx-\(getpid())"
     try! FileManager.default.createDirectory(atPath: nginxDirectory, withIntermediateDirectories: true)
-    let platformAnswer = #"{"status":420,"message":"success","data":{"alipayAuthUrl":"https://openauth.example/authorize"}}"#
+    let platformAnswer =
+        #"{"status":420,"message":"success","data":{"alipayAuthUrl":"https://openauth.example/authorize"}}"#
     try! """
-        worker_processes 1;
-        daemon on;
-        pid \(nginxDirectory)/nginx.pid;
-        error_log \(nginxDirectory)/error.log;
-        events { worker_connections 4096; }
-        http {
-          access_log off;
-          server {
-            listen 127.0.0.1:\(nginxPort);
-            location / { return 200 "ok"; }
-            location = /v1/openapi/auth/alipay/url { default_type application/json; return 200 '\(platformAnswer)'; }
-          }
-        }
-        """.write(toFile: nginxDirectory + "/nginx.conf", atomically: true, encoding: .utf8)
+    worker_processes 1;
+    daemon on;
+    pid \(nginxDirectory)/nginx.pid;
+    error_log \(nginxDirectory)/error.log;
+    events { worker_connections 4096; }
+    http {
+      access_log off;
+      server {
+        listen 127.0.0.1:\(nginxPort);
+        location / { return 200 "ok"; }
+        location = /v1/openapi/auth/alipay/url { default_type application/json; return 200 '\(platformAnswer)'; }
+      }
+    }
+    """.write(toFile: nginxDirectory + "/nginx.conf", atomically: true, encoding: .utf8)
     // Not through Foundation's Process: nginx's daemonised child inherits a descriptor Process watches
     // for the child's exit, so waitUntilExit would wait for nginx to stop.
     _ = system("nginx -c \(nginxDirectory)/nginx.conf")
@@ -405,40 +422,33 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     print("against nginx on the same machine, \(Int(seconds)) s per figure")
 
     // 1. Callbacks: wrk -t1 -c64 with distinct, pre-signed callbacks.
-    let nginxStatic = wrkFigures(shell("wrk -t1 -c64 -d\(Int(seconds))s --latency http://127.0.0.1:\(nginxPort)/"))
+    let nginxStatic = wrkFigures(
+        shell("wrk -t1 -c64 -d\(Int(seconds))s --latency http://127.0.0.1:\(nginxPort)/"))
     var instance = Instance()
     let now = WallClock.nowMilliseconds()
     let requestsList = (0..<count).map { pendingRequest($0, now: now) }
-    writeLines(instance.directory + "/state/pending.jsonl", count: count) { JournalLine.encode(.pending(requestsList[$0])) }
-    let keys = SigningKeys(md5Key: Array(md5Key.utf8))
+    writeLines(instance.directory + "/state/pending.jsonl", count: count) {
+        JournalLine.encode(.pending(requestsList[$0]))
+    }
+    // NUL-separated, for the wrk script below.
     writeLines(instance.directory + "/requests.bin", count: count) { index in
-        let request = requestsList[index]
-        let body = Array("{\"serialNo\":\"\(request.serialNo)\",\"openId\":\"2088open\(index)\"}".utf8)
-        var headers = HTTPHeaders()
-        headers.add("Host", "merchant.example")
-        headers.add("Content-Type", "application/json; charset=utf-8")
-        for (name, value) in try! keys.authHeaders(
-            businessId: businessId, nonce: "nonce-\(index)", timestamp: now, signType: .md5, body: body)
-        {
-            headers.add(name, value)
-        }
-        return serializeRequest(method: "POST", target: "/cb/\(request.token)", headers: headers, body: body) + [0]
+        signedCallback(for: requestsList[index], index: index, timestamp: now) + [0]
     }
     try! """
-        local requests = {}
-        local i = 0
-        init = function(args)
-          local f = io.open(args[1], "rb")
-          local data = f:read("*a")
-          f:close()
-          for r in string.gmatch(data, "([^%z]+)") do requests[#requests + 1] = r end
-        end
-        request = function()
-          i = i + 1
-          if i > #requests then i = 1 end
-          return requests[i]
-        end
-        """.write(toFile: instance.directory + "/callbacks.lua", atomically: true, encoding: .utf8)
+    local requests = {}
+    local i = 0
+    init = function(args)
+      local f = io.open(args[1], "rb")
+      local data = f:read("*a")
+      f:close()
+      for r in string.gmatch(data, "([^%z]+)") do requests[#requests + 1] = r end
+    end
+    request = function()
+      i = i + 1
+      if i > #requests then i = 1 end
+      return requests[i]
+    end
+    """.write(toFile: instance.directory + "/callbacks.lua", atomically: true, encoding: .utf8)
     _ = instance.start()
     let listen = instance.health()?["callbackListen"] as? String ?? ""
     let callbackPort = String(listen.split(separator: ":").last ?? "0")
@@ -452,27 +462,41 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     let syncs = (health["ledgerSyncs"] as? Int ?? 0) - syncsBefore
     print(
         String(
-            format: "  nginx static return 200      %8.0f req/s  p99 %6.2f ms", nginxStatic.rate, nginxStatic.p99))
+            format: "  nginx static return 200      %8.0f req/s  p99 %6.2f ms", nginxStatic.rate,
+            nginxStatic.p99))
     print(
         String(
-            format: "  durable callbacks (MD5)      %8.0f req/s  p99 %6.2f ms  = %.0f%% of nginx; %d bound, %.1f fsyncs/1000",
+            format:
+                "  durable callbacks (MD5)      %8.0f req/s  p99 %6.2f ms  = %.0f%% of nginx; %d bound, %.1f fsyncs/1000",
             callbacks.rate, callbacks.p99, 100 * callbacks.rate / max(nginxStatic.rate, 1), bound,
             Double(syncs) * 1000 / Double(max(bound, 1))))
     if Double(bound) < callbacks.rate * seconds * 0.95 {
-        print("    (only \(bound) distinct serialNos were bound: raise --count so every callback does the full work)")
+        print(
+            "    (only \(bound) distinct serialNos were bound: raise --count so every callback does the full work)"
+        )
     }
 
     // 2. IPC lookups: the same closed-loop client against nginx over TCP and openidd over the Unix socket.
     let socket = instance.socket
     let nginxClient = closedLoop(
         seconds: seconds, connections: 64,
-        connect: { blocking(try! Socket.connectTCP(host: "127.0.0.1", port: UInt16(nginxPort), deadlineNanos: MonotonicClock.deadline(afterSeconds: 5))) },
+        connect: {
+            blocking(
+                try! Socket.connectTCP(
+                    host: "127.0.0.1", port: UInt16(nginxPort),
+                    deadlineNanos: MonotonicClock.deadline(afterSeconds: 5)))
+        },
         request: { _ in Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8) })
     let lookups = closedLoop(
         seconds: seconds, connections: 64, connect: { try! Socket.connectUnix(path: socket) },
-        request: { index in Array("GET /v1/bindings?userId=user-\(index % max(bound, 1)) HTTP/1.1\r\nHost: a\r\n\r\n".utf8) })
+        request: { index in
+            Array("GET /v1/bindings?userId=user-\(index % max(bound, 1)) HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+        })
     print(String(format: "  nginx static (same client)   %8.0f req/s", nginxClient))
-    print(String(format: "  IPC lookups by userId        %8.0f req/s  = %.0f%% of nginx", lookups, 100 * lookups / max(nginxClient, 1)))
+    print(
+        String(
+            format: "  IPC lookups by userId        %8.0f req/s  = %.0f%% of nginx", lookups,
+            100 * lookups / max(nginxClient, 1)))
     instance.stop()
 
     // 3. Auth links with SHA256-RSA against a platform that answers at once (nginx).
@@ -480,12 +504,17 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     let key = try! RSAPrivateKey.generate(bits: 2048)
     try! key.pkcs8PEM().write(toFile: rsa.directory + "/merchant.pem", atomically: true, encoding: .utf8)
     chmod(rsa.directory + "/merchant.pem", 0o600)
-    try! key.publicKey.spkiPEM().write(toFile: rsa.directory + "/platform.pem", atomically: true, encoding: .utf8)
+    try! key.publicKey.spkiPEM().write(
+        toFile: rsa.directory + "/platform.pem", atomically: true, encoding: .utf8)
     var config = try! String(contentsOfFile: rsa.directory + "/config.json", encoding: .utf8)
-    config = config.replacingOccurrences(of: "\"baseUrl\": \"http://127.0.0.1:9\"", with: "\"baseUrl\": \"http://127.0.0.1:\(nginxPort)\"")
-        .replacingOccurrences(
-            of: "\"signType\": \"MD5\", \"md5KeyFile\": \"md5.key\"",
-            with: "\"signType\": \"SHA256-RSA\", \"privateKeyFile\": \"merchant.pem\", \"platformPublicKeyFile\": \"platform.pem\"")
+    config = config.replacingOccurrences(
+        of: "\"baseUrl\": \"http://127.0.0.1:9\"", with: "\"baseUrl\": \"http://127.0.0.1:\(nginxPort)\""
+    )
+    .replacingOccurrences(
+        of: "\"signType\": \"MD5\", \"md5KeyFile\": \"md5.key\"",
+        with:
+            "\"signType\": \"SHA256-RSA\", \"privateKeyFile\": \"merchant.pem\", \"platformPublicKeyFile\": \"platform.pem\""
+    )
     try! config.write(toFile: rsa.directory + "/config.json", atomically: true, encoding: .utf8)
     _ = rsa.start()
     let rsaSocket = rsa.socket
@@ -493,13 +522,18 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
         seconds: seconds, connections: 64, connect: { try! Socket.connectUnix(path: rsaSocket) },
         request: { index in
             let body = "{\"userId\":\"u-\(index)\"}"
-            return Array("POST /v1/auth-url HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+            return Array(
+                "POST /v1/auth-url HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                    .utf8)
         })
     rsa.stop()
     let speed = shell("openssl speed -seconds 3 rsa2048 2>/dev/null | tail -1")
     let signRate = Double(speed.split(separator: " ").filter { !$0.isEmpty }.dropLast().last ?? "0") ?? 0
     print(String(format: "  openssl speed rsa2048 sign   %8.0f /s (one core)", signRate))
-    print(String(format: "  auth links (SHA256-RSA)      %8.0f /s  = %.0f%% of one core's sign rate", links, 100 * links / max(signRate, 1)))
+    print(
+        String(
+            format: "  auth links (SHA256-RSA)      %8.0f /s  = %.0f%% of one core's sign rate", links,
+            100 * links / max(signRate, 1)))
 
     // 4. Idle: RSS and CPU over a quiet stretch.
     var idle = Instance()
@@ -513,7 +547,10 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     let before = cpuTicks()
     sleep(5)
     let ticks = cpuTicks() - before
-    print(String(format: "  idle                         RSS %.1f MB, CPU %d ticks (1/100 s) in 5 s", idle.memory().rss, ticks))
+    print(
+        String(
+            format: "  idle                         RSS %.1f MB, CPU %d ticks (1/100 s) in 5 s",
+            idle.memory().rss, ticks))
     idle.stop()
 }
 
