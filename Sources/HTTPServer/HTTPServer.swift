@@ -143,6 +143,8 @@ public final class HTTPServer: @unchecked Sendable {
         }
         guard admitted else {
             // Over the cap: say so and close, so the client neither hangs nor retries blindly.
+            // Logged first, so the line exists by the time the client sees the refusal.
+            logger.warning("connection refused: limit reached", [("limit", String(limits.maxConnections))])
             var response = renderError(503, "too many connections")
             response.headers.set("Retry-After", "1")
             let bytes = response.serialized(keepAlive: false)
@@ -150,7 +152,6 @@ public final class HTTPServer: @unchecked Sendable {
                 Glibc.send(connection.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
             connection.close()
-            logger.warning("connection refused: limit reached", [("limit", String(limits.maxConnections))])
             return
         }
         let thread = Thread { [self] in
