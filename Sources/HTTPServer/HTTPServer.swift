@@ -172,6 +172,8 @@ public final class HTTPServer: @unchecked Sendable {
         var timeout = timeval(tv_sec: Int(limits.writeTimeoutSeconds), tv_usec: 0)
         setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let peer = Peer(host: Socket.peerHost(fd))
+        // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
+        if peer.host != nil { Socket.setNoDelay(fd) }
         var parser = RequestParser(limits: limits.parser)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var requestDeadline: UInt64 = 0
