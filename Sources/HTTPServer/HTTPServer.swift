@@ -59,6 +59,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Set once, before the accept thread starts.
     private var heartbeatSeconds: Double?
     private let lastBeat = Atomic<UInt64>(0)
+    /// Used by the accept thread only.
+    private var lastAcceptErrorLog: UInt64 = 0
 
     /// Whether the accept loop has run within the last `seconds` (only meaningful with a heartbeat).
     public func acceptLoopRan(within seconds: Double) -> Bool {
@@ -126,8 +128,13 @@ public final class HTTPServer: @unchecked Sendable {
                 guard let connection = try Socket.accept(listener) else { continue }
                 admit(connection)
             } catch let error as SystemCallError {
-                // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued; back off instead of spinning.
-                logger.error("accept failed; retrying shortly", [("error", error.description)])
+                // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued; back off instead of spinning,
+                // and say so once per 10 s rather than ten times a second.
+                let now = MonotonicClock.nowNanos()
+                if now - lastAcceptErrorLog > 10_000_000_000 || lastAcceptErrorLog == 0 {
+                    lastAcceptErrorLog = now
+                    logger.error("accept failed; retrying every 100 ms", [("error", error.description)])
+                }
                 usleep(100_000)
             } catch {
                 usleep(100_000)
