@@ -57,7 +57,8 @@ struct Instance {
     var process: Process?
 
     init() {
-        var template = Array("/tmp/openidd-bench.XXXXXX".utf8CString)
+        // --dir puts the state elsewhere (a tmpfs, to separate the disk's share from ours).
+        var template = Array(((options["dir"] ?? "/tmp") + "/openidd-bench.XXXXXX").utf8CString)
         directory = String(cString: mkdtemp(&template)!)
         socket = directory + "/openidd.sock"
         try! FileManager.default.createDirectory(
