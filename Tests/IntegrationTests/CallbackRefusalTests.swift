@@ -245,19 +245,83 @@ import Testing
         #expect(ok.text == "SUCCESS")
     }
 
-    @Test func malformedHTTPIsRefusedAndTheDaemonKeepsServing() throws {
+    /// Issue 5's hostile-input suite at the daemon level: framing attacks, smuggling attempts, huge
+    /// headers and bodies, a smuggled signed callback, and a connection flood. The daemon keeps serving
+    /// and the ledger holds only the one legitimate binding.
+    @Test func hostileInputLeavesTheDaemonServingAndTheLedgerClean() throws {
         let f = try Fixture()
-        for raw in [
-            "POST /openidd/callback/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-            "POST /openidd/callback/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-            "GARBAGE\r\n\r\n",
-        ] {
+        // A validly signed callback for this request, to smuggle behind the framing attacks.
+        let body = callbackBody(serialNo: f.serialNo, openId: "oid-smuggled")
+        let auth = try SigningKeys(merchantPrivateKey: TestKeys.platform).authHeaders(
+            businessId: DaemonUnderTest.businessId, nonce: "n-smuggle", timestamp: 1, signType: .sha256RSA,
+            body: Array(body.utf8))
+        let smuggled =
+            "POST /openidd/callback/\(f.token) HTTP/1.1\r\nHost: a\r\n"
+            + auth.map { "\($0.name): \($0.value)\r\n" }.joined()
+            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+        let path = "/openidd/callback/\(f.token)"
+        let cases: [(String, String)] = [
+            // CL.TE and TE.CL: a front end and this server must never disagree on where a request ends.
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                    + smuggled, "400"
+            ),
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                    + smuggled, "400"
+            ),
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+                "501"
+            ),
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n" + smuggled,
+                "501"
+            ),
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+                    + smuggled, "400"
+            ),
+            ("POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n" + smuggled, "400"),
+            ("POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\n\r\n" + smuggled, "400"),
+            ("POST \(path) HTTP/1.1\r\nHost: a\r\nX-Fold: a\r\n Content-Length: 0\r\n\r\n" + smuggled, "400"),
+            ("POST \(path) HTTP/1.1\r\nHost: a\r\nX-Bad: a\rb\r\n\r\n", "400"),
+            ("POST \(path) HTTP/1.1\r\nHost: a\nContent-Length: 0\r\n\r\n", "400"),
+            ("POST /openidd/callback/é HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
+            ("GET /\(String(repeating: "a", count: 9000)) HTTP/1.1\r\nHost: a\r\n\r\n", "414"),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "b", count: 17_000))\r\n\r\n", "431"),
+            ("POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n", "413"),
+            ("GARBAGE\r\n\r\n", "400"),
+        ]
+        for (raw, status) in cases {
             let reply = try rawExchange(port: f.daemon.callbackPort, raw)
-            #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply)")
+            #expect(reply.hasPrefix("HTTP/1.1 \(status)"), "\(raw.prefix(90)) → \(reply.prefix(60))")
         }
+        #expect(f.daemon.ledgerLines().isEmpty, "a smuggled callback was bound")
+
+        // A flood of idle connections, then the real callback still binds.
+        var flood: [Int32] = []
+        for _ in 0..<300 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(f.daemon.callbackPort).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            flood.append(fd)
+        }
+        defer { for fd in flood { close(fd) } }
         let ok = try f.daemon.callback(
-            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid"))
+            token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-real"))
         #expect(ok.text == "SUCCESS")
+        let lines = f.daemon.ledgerLines()
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("\"openId\":\"oid-real\"") == true)
+        #expect(try f.daemon.ipc("GET", "/v1/health").status == 200)
     }
 }
 
