@@ -20,8 +20,10 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         // TLS client sessions over a connected socket (libssl).
         .target(name: "TLS", dependencies: ["COpenSSL", "Crypto"]),
-        // Thin typed wrappers over the syscalls we use: descriptors, sockets, files.
-        .target(name: "POSIX"),
+        // Linux headers Glibc's module leaves out (epoll, eventfd).
+        .systemLibrary(name: "CLinux"),
+        // Thin typed wrappers over the syscalls we use: descriptors, sockets, files, epoll.
+        .target(name: "POSIX", dependencies: ["CLinux"]),
         // HTTP/1.1 message parsing and serialisation: bytes in, messages out.
         .target(name: "HTTP1"),
         // JSON as we write it (ordered, compact) and the ledger's flat lines as we read them.

@@ -17,7 +17,7 @@ public struct Peer: Sendable {
 }
 
 /// Request ids count up across all listeners of the process.
-private let requestCounter = Atomic<UInt64>(0)
+let requestCounter = Atomic<UInt64>(0)
 
 /// Answers one request. Runs on the connection's own thread and may block (platform call, fsync,
 /// long-poll): other connections are unaffected.

@@ -9,36 +9,74 @@ import Testing
     import Glibc
 #endif
 
+/// Which server runs the test: the thread-per-connection server, or the event loop with the handler
+/// answering inline (on the loop's thread) or from another thread (as the ledger's sync thread does).
+enum ServerKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case threads, loopInline, loopAsync
+    var testDescription: String { rawValue }
+}
+
 /// A live server on an ephemeral loopback port with short limits, and raw client sockets.
 final class LiveServer: @unchecked Sendable {
-    let server: HTTPServer
+    private let threaded: HTTPServer?
+    private let loop: EventLoopServer?
+    let listener: FileDescriptor
     let port: UInt16
     let log = MemorySink()
 
     init(
-        maxConnections: Int = 16, requestTimeout: Double = 0.4, idleTimeout: Double = 0.6,
+        _ kind: ServerKind = .threads, name: String = "test", maxConnections: Int = 16,
+        requestTimeout: Double = 0.4,
+        idleTimeout: Double = 0.6, writeTimeout: Double = 10,
         handler: @escaping RequestHandler = { request, _ in
             HTTPResponse(status: 200, body: Array("path=\(request.path) body=\(request.body.count)".utf8))
         }
     ) throws {
-        let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
+        listener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
         port = Socket.localPort(listener)!
         var limits = HTTPServer.Limits()
         limits.maxConnections = maxConnections
         limits.requestTimeoutSeconds = requestTimeout
         limits.idleTimeoutSeconds = idleTimeout
+        limits.writeTimeoutSeconds = writeTimeout
         limits.parser.maxBodyBytes = 1024
-        server = try HTTPServer(
-            name: "test", listener: listener, limits: limits, logger: Logger(sink: log),
-            renderError: { status, reason in HTTPResponse(status: status, body: Array("FAIL \(reason)".utf8))
-            },
-            handler: handler)
-        server.start()
+        let renderError: ErrorRenderer = { status, reason in
+            HTTPResponse(status: status, body: Array("FAIL \(reason)".utf8))
+        }
+        switch kind {
+        case .threads:
+            threaded = try HTTPServer(
+                name: "test", listener: listener, limits: limits, logger: Logger(sink: log),
+                renderError: renderError, handler: handler)
+            loop = nil
+            threaded!.start()
+        case .loopInline, .loopAsync:
+            let inline = kind == .loopInline
+            loop = try EventLoopServer(
+                name: name, listener: listener, limits: limits, logger: Logger(sink: log),
+                renderError: renderError,
+                handler: { request, peer, responder in
+                    if inline {
+                        responder.respond(handler(request, peer))
+                    } else {
+                        DispatchQueue.global().async { responder.respond(handler(request, peer)) }
+                    }
+                })
+            threaded = nil
+            loop!.start()
+        }
     }
 
+    @discardableResult
+    func shutdown(graceSeconds: Double) -> Bool {
+        threaded?.shutdown(graceSeconds: graceSeconds) ?? loop!.shutdown(graceSeconds: graceSeconds)
+    }
+
+    var connectionCount: Int { threaded?.connectionCount ?? loop!.connectionCount }
+
     deinit {
-        server.shutdown(graceSeconds: 2)
-        server.listener.close()
+        shutdown(graceSeconds: 2)
+        listener.close()
     }
 
     func connect() throws -> Client { try Client(port: port) }
@@ -91,8 +129,10 @@ final class Client {
 let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
 
 @Suite struct HTTPServerTests {
-    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
-        let live = try LiveServer()
+    @Test(arguments: ServerKind.allCases) func keepAliveServesSeveralRequestsOnOneConnection(kind: ServerKind)
+        throws
+    {
+        let live = try LiveServer(kind)
         let client = try live.connect()
         client.send(get)
         #expect(client.receive(until: "path=/x").contains("HTTP/1.1 200"))
@@ -104,8 +144,8 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         #expect(last.contains("path=/z"))
     }
 
-    @Test func aStalledRequestGets408AndIsClosed() throws {
-        let live = try LiveServer(requestTimeout: 0.3)
+    @Test(arguments: ServerKind.allCases) func aStalledRequestGets408AndIsClosed(kind: ServerKind) throws {
+        let live = try LiveServer(kind, requestTimeout: 0.3)
         let client = try live.connect()
         client.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
         let reply = client.receive(seconds: 3)
@@ -113,8 +153,10 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         #expect(reply.contains("FAIL request not received in time"))
     }
 
-    @Test func slowHeadersCountAgainstTheRequestDeadline() throws {
-        let live = try LiveServer(requestTimeout: 0.5)
+    @Test(arguments: ServerKind.allCases) func slowHeadersCountAgainstTheRequestDeadline(kind: ServerKind)
+        throws
+    {
+        let live = try LiveServer(kind, requestTimeout: 0.5)
         let client = try live.connect()
         // Slowloris: one header byte at a time, each well within any per-read timeout.
         var closed = false
@@ -131,16 +173,18 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         #expect(closed || client.isClosedByPeer(within: 1))
     }
 
-    @Test func idleKeepAliveConnectionsAreClosed() throws {
-        let live = try LiveServer(idleTimeout: 0.3)
+    @Test(arguments: ServerKind.allCases) func idleKeepAliveConnectionsAreClosed(kind: ServerKind) throws {
+        let live = try LiveServer(kind, idleTimeout: 0.3)
         let client = try live.connect()
         client.send(get)
         #expect(client.receive(until: "path=/x").contains("200"))
         #expect(client.isClosedByPeer(within: 3))
     }
 
-    @Test func connectionsOverTheCapAreRefusedWith503AndServiceContinues() throws {
-        let live = try LiveServer(maxConnections: 3, idleTimeout: 30)
+    @Test(arguments: ServerKind.allCases) func connectionsOverTheCapAreRefusedWith503AndServiceContinues(
+        kind: ServerKind
+    ) throws {
+        let live = try LiveServer(kind, maxConnections: 3, idleTimeout: 30)
         var held = try (0..<3).map { _ in try live.connect() }
         for client in held {
             client.send(get)
@@ -160,8 +204,9 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         #expect(next.receive(until: "path=/x").contains("200"))
     }
 
-    @Test func manySlowClientsDoNotBlockARealRequest() throws {
-        let live = try LiveServer(maxConnections: 1024, requestTimeout: 10)
+    @Test(arguments: ServerKind.allCases) func manySlowClientsDoNotBlockARealRequest(kind: ServerKind) throws
+    {
+        let live = try LiveServer(kind, maxConnections: 1024, requestTimeout: 10)
         let slow = try (0..<200).map { _ in try live.connect() }
         for client in slow { client.send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Le") }
         let started = MonotonicClock.nowNanos()
@@ -175,8 +220,10 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         withExtendedLifetime(slow) {}
     }
 
-    @Test func malformedAndOversizedRequestsAreRefusedAndClosed() throws {
-        let live = try LiveServer()
+    @Test(arguments: ServerKind.allCases) func malformedAndOversizedRequestsAreRefusedAndClosed(
+        kind: ServerKind
+    ) throws {
+        let live = try LiveServer(kind)
         let cases: [(String, String)] = [
             (
                 "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -204,9 +251,10 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         #expect(client.receive(until: "path=/x").contains("200"))
     }
 
-    @Test func shutdownFinishesTheRequestInFlightAndClosesIdleConnections() throws {
+    @Test(arguments: [ServerKind.threads, .loopAsync])
+    func shutdownFinishesTheRequestInFlightAndClosesIdleConnections(kind: ServerKind) throws {
         let gate = DispatchSemaphore(value: 0)
-        let live = try LiveServer(idleTimeout: 30) { request, _ in
+        let live = try LiveServer(kind, idleTimeout: 30) { request, _ in
             if request.path == "/slow" { _ = gate.wait(timeout: .now() + 5) }
             return HTTPResponse(status: 200, body: Array("done \(request.path)".utf8))
         }
@@ -219,7 +267,7 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         let finished = DispatchSemaphore(value: 0)
         let result = LockedFlag()
         Thread {
-            result.set(live.server.shutdown(graceSeconds: 5))
+            result.set(live.shutdown(graceSeconds: 5))
             finished.signal()
         }.start()
         #expect(idle.isClosedByPeer(within: 2))

@@ -1,0 +1,507 @@
+import Foundation
+import HTTP1
+import Logging
+import POSIX
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Completes one request handed to an `AsyncRequestHandler`. Call `respond` exactly once, from any
+/// thread: on the loop's thread the answer is written at once, from another it is queued for the loop.
+public struct Responder: Sendable {
+    let server: EventLoopServer
+    let token: UInt64
+
+    public func respond(_ response: HTTPResponse) { server.complete(token, response) }
+}
+
+/// Answers one request without blocking the loop: quick work inline, then `respond`, now or later
+/// (say, once a ledger sync covering the request has finished on another thread).
+public typealias AsyncRequestHandler = @Sendable (HTTPRequest, Peer, Responder) -> Void
+
+/// Serves HTTP/1.1 on one listening socket from a single epoll event loop.
+///
+/// For endpoints whose work never blocks, so thousands of connections cost one thread and no context
+/// switch per request: the public callback port, where the only wait (the ledger's fsync) happens on
+/// the ledger's own thread and comes back as a `Responder` call. Limits, deadlines, refusals and the
+/// shutdown contract are those of `HTTPServer`, the thread-per-connection server for handlers that block.
+public final class EventLoopServer: @unchecked Sendable {
+    public typealias Limits = HTTPServer.Limits
+
+    public let name: String
+    public let listener: FileDescriptor
+    private let limits: Limits
+    private let logger: Logger
+    private let handler: AsyncRequestHandler
+    private let renderError: ErrorRenderer
+    private let epoll: Epoll
+    private let wakeup: EventCounter
+
+    // Shared with other threads.
+    /// Responses finished on other threads, for the loop to write.
+    private let mailbox = Mutex<[(UInt64, HTTPResponse)]>([])
+    private let stopRequested = Atomic<Bool>(false)
+    /// Set when shutdown's grace ran out: close everything now.
+    private let abandonRequested = Atomic<Bool>(false)
+    private let lastBeat = Atomic<UInt64>(0)
+    private let openConnections = Atomic<Int>(0)
+    /// The loop's pthread while it runs (0 otherwise), so a handler answering inline skips the mailbox.
+    private let loopThread = Atomic<UInt>(0)
+    private let finished = Condition()
+    private var loopFinished = false  // guarded by `finished`
+
+    // Owned by the loop thread.
+    private var connections: [Connection?] = []
+    private var freeSlots: [Int] = []
+    private var generation: UInt64 = 0
+    private var heartbeatNanos: UInt64?
+    private var listening = false
+    private var acceptPausedUntil: UInt64 = 0
+    private var lastAcceptErrorLog: UInt64 = 0
+    private var lastRefusalLog: UInt64 = 0
+    private var refusalsSinceLog = 0
+    private var nextSweep: UInt64 = 0
+    private let sweepInterval: UInt64
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+    private static let listenerToken = UInt64.max
+    private static let wakeupToken = UInt64.max - 1
+
+    public init(
+        name: String, listener: FileDescriptor, limits: Limits = Limits(), logger: Logger,
+        renderError: @escaping ErrorRenderer, handler: @escaping AsyncRequestHandler
+    ) throws {
+        self.name = name
+        self.listener = listener
+        self.limits = limits
+        self.logger = logger.with("listener", name)
+        self.handler = handler
+        self.renderError = renderError
+        epoll = try Epoll()
+        wakeup = try EventCounter()
+        try listener.setNonBlocking()
+        // Deadlines are checked by a sweep; a quarter of the shortest timeout keeps each within 25 %.
+        let shortest = min(
+            limits.requestTimeoutSeconds, limits.idleTimeoutSeconds, limits.writeTimeoutSeconds)
+        sweepInterval = UInt64(min(max(shortest / 4, 0.01), 1) * 1e9)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+
+    /// Whether the loop has run within the last `seconds` (only meaningful with a heartbeat).
+    public func acceptLoopRan(within seconds: Double) -> Bool {
+        MonotonicClock.nowNanos() - lastBeat.load(ordering: .relaxed) <= UInt64(seconds * 1e9)
+    }
+
+    /// Starts the loop. With `heartbeatSeconds`, it wakes at least that often and records that it ran,
+    /// so a supervisor (the systemd watchdog) can tell a live loop from a stuck one.
+    public func start(heartbeatSeconds: Double? = nil) {
+        heartbeatNanos = heartbeatSeconds.map { UInt64($0 * 1e9) }
+        lastBeat.store(MonotonicClock.nowNanos(), ordering: .relaxed)
+        let thread = Thread { [self] in run() }
+        thread.name = "loop-\(name)"
+        thread.start()
+    }
+
+    /// Stops accepting, closes idle connections, lets requests in flight finish and waits up to
+    /// `graceSeconds` for them. Returns true if all did; otherwise the rest are closed.
+    @discardableResult
+    public func shutdown(graceSeconds: Double) -> Bool {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        wakeup.signal()
+        let deadline = MonotonicClock.deadline(afterSeconds: graceSeconds)
+        let done = finished.withLock {
+            while !loopFinished {
+                if !finished.wait(untilNanos: deadline) && MonotonicClock.nowNanos() >= deadline {
+                    return false
+                }
+            }
+            return true
+        }
+        if !done {
+            abandonRequested.store(true, ordering: .sequentiallyConsistent)
+            wakeup.signal()
+        }
+        return done
+    }
+
+    // MARK: - Completions from any thread
+
+    func complete(_ token: UInt64, _ response: HTTPResponse) {
+        if loopThread.load(ordering: .relaxed) == pthread_self() {
+            deliver(token, response)
+            return
+        }
+        let wasEmpty = mailbox.withLock { queue in
+            queue.append((token, response))
+            return queue.count == 1
+        }
+        // One wake-up per batch: the loop empties the whole mailbox each time it wakes.
+        if wasEmpty { wakeup.signal() }
+    }
+
+    // MARK: - The loop
+
+    private func run() {
+        loopThread.store(pthread_self(), ordering: .relaxed)
+        // Named for top/perf/gdb (and the kernel's 15-byte limit).
+        CurrentThread.setName("loop-\(name)")
+        do {
+            try epoll.add(listener, [.readable], token: Self.listenerToken)
+            try epoll.add(wakeup.descriptor, [.readable], token: Self.wakeupToken)
+            listening = true
+        } catch {
+            logger.critical("event loop set-up failed", [("error", "\(error)")])
+        }
+        var stopping = false
+        while true {
+            let now = MonotonicClock.nowNanos()
+            lastBeat.store(now, ordering: .relaxed)
+            if abandonRequested.load(ordering: .relaxed) { break }
+            if !stopping && stopRequested.load(ordering: .relaxed) {
+                stopping = true
+                beginStopping()
+            }
+            if stopping && openConnections.load(ordering: .relaxed) == 0 { break }
+            if now >= nextSweep {
+                sweep(now: now)
+                nextSweep = now + sweepInterval
+            }
+            if !listening && !stopping && acceptPausedUntil != 0 && now >= acceptPausedUntil {
+                acceptPausedUntil = 0
+                listening = (try? epoll.add(listener, [.readable], token: Self.listenerToken)) != nil
+            }
+            do {
+                try epoll.wait(timeoutMilliseconds: timeout(now: now)) { event in
+                    switch event.token {
+                    case Self.listenerToken: acceptConnections()
+                    case Self.wakeupToken: drainMailbox()
+                    default: handle(event)
+                    }
+                }
+            } catch {
+                logger.critical("epoll_wait failed", [("error", "\(error)")])
+                usleep(100_000)
+            }
+        }
+        for slot in connections.indices { if let connection = connections[slot] { close(connection) } }
+        if listening { epoll.remove(listener) }
+        // Completions that arrive from now on find no connection and are dropped.
+        loopThread.store(0, ordering: .relaxed)
+        finished.withLock {
+            loopFinished = true
+            finished.broadcast()
+        }
+    }
+
+    /// How long `epoll_wait` may sleep: until the next deadline sweep while connections are open, the
+    /// end of an accept back-off, or the heartbeat; forever when idle without a watchdog (no polling).
+    private func timeout(now: UInt64) -> Int32 {
+        var until = UInt64.max
+        if openConnections.load(ordering: .relaxed) > 0 { until = nextSweep }
+        if acceptPausedUntil != 0 { until = min(until, acceptPausedUntil) }
+        if let heartbeatNanos { until = min(until, now + heartbeatNanos) }
+        if until == .max { return -1 }
+        return until <= now ? 0 : Int32(min((until - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    private func beginStopping() {
+        if listening {
+            epoll.remove(listener)
+            listening = false
+        }
+        // Idle connections close now; a request in progress may finish (and its answer closes).
+        for slot in connections.indices {
+            guard let connection = connections[slot] else { continue }
+            if !connection.awaiting && connection.pendingOutput == 0 && !connection.parser.hasBufferedBytes {
+                close(connection)
+            }
+        }
+    }
+
+    private func drainMailbox() {
+        wakeup.drain()
+        let responses = mailbox.withLock { queue in
+            defer { queue.removeAll(keepingCapacity: true) }
+            return queue
+        }
+        for (token, response) in responses { deliver(token, response) }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptConnections() {
+        // A bounded batch per wake-up keeps a connection flood from starving the connections already open.
+        for _ in 0..<64 {
+            let accepted: FileDescriptor?
+            do {
+                accepted = try Socket.acceptNonBlocking(listener)
+            } catch {
+                // EMFILE/ENFILE/ENOBUFS: the connection stays queued. Stop watching the listener for
+                // 100 ms instead of spinning on it, and say so once per 10 s.
+                let now = MonotonicClock.nowNanos()
+                if lastAcceptErrorLog == 0 || now - lastAcceptErrorLog > 10_000_000_000 {
+                    lastAcceptErrorLog = now
+                    logger.error("accept failed; retrying every 100 ms", [("error", "\(error)")])
+                }
+                epoll.remove(listener)
+                listening = false
+                acceptPausedUntil = now + 100_000_000
+                return
+            }
+            guard let fd = accepted else { return }
+            admit(fd)
+        }
+    }
+
+    private func admit(_ fd: FileDescriptor) {
+        guard openConnections.load(ordering: .relaxed) < limits.maxConnections else {
+            refuse(fd)
+            return
+        }
+        let host = Socket.peerHost(fd)
+        // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
+        if host != nil { Socket.setNoDelay(fd) }
+        generation += 1
+        let slot = freeSlots.popLast() ?? connections.count
+        if slot == connections.count { connections.append(nil) }
+        let token = generation << 24 | UInt64(slot)
+        let connection = Connection(
+            fd: fd, token: token, slot: slot, peer: Peer(host: host),
+            parser: RequestParser(limits: limits.parser))
+        do {
+            try epoll.add(fd, [.readable, .writable, .readHangUp, .edgeTriggered], token: token)
+        } catch {
+            fd.close()
+            freeSlots.append(slot)
+            return
+        }
+        connections[slot] = connection
+        openConnections.add(1, ordering: .relaxed)
+        connection.readable = true  // data may have arrived with the handshake
+        drive(connection)
+    }
+
+    /// Over the cap: say so and close, so the client neither hangs nor retries blindly. Logged first,
+    /// so the line exists by the time the client sees the refusal, and at most once per 10 s with the
+    /// count since, so a flood cannot fill the disk.
+    private func refuse(_ fd: FileDescriptor) {
+        refusalsSinceLog += 1
+        let now = MonotonicClock.nowNanos()
+        if lastRefusalLog == 0 || now - lastRefusalLog > 10_000_000_000 {
+            logger.warning(
+                "connection refused: limit reached",
+                [
+                    ("limit", String(limits.maxConnections)),
+                    ("refusedSinceLastReport", String(refusalsSinceLog)),
+                ])
+            lastRefusalLog = now
+            refusalsSinceLog = 0
+        }
+        var response = renderError(503, "too many connections")
+        response.headers.set("Retry-After", "1")
+        let bytes = response.serialized(keepAlive: false)
+        _ = bytes.withUnsafeBytes {
+            Glibc.send(fd.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        }
+        fd.close()
+    }
+
+    // MARK: - Connections
+
+    private func connection(for token: UInt64) -> Connection? {
+        let slot = Int(token & 0xFF_FFFF)
+        guard slot < connections.count, let connection = connections[slot], connection.token == token else {
+            return nil
+        }
+        return connection
+    }
+
+    private func handle(_ event: Epoll.Event) {
+        guard let connection = connection(for: event.token) else { return }
+        if !event.events.isDisjoint(with: [.readable, .readHangUp, .hangUp, .error]) {
+            connection.readable = true
+        }
+        drive(connection)
+    }
+
+    /// Moves a connection as far as it can go without waiting: write what is owed, then parse and hand
+    /// on the next request, reading more bytes when needed. Returns when the peer, the handler or the
+    /// socket buffer must act next.
+    private func drive(_ connection: Connection) {
+        while !connection.closed {
+            if connection.awaiting { return }
+            if connection.pendingOutput > 0 {
+                guard flush(connection) else { return }
+                if connection.closeAfterWrite {
+                    close(connection)
+                    return
+                }
+            }
+            let request: HTTPRequest?
+            do {
+                request = try connection.parser.next()
+            } catch {
+                queue(renderError(error.status, error.reason), on: connection, keepAlive: false)
+                continue
+            }
+            if let request {
+                dispatch(request, on: connection)
+                continue
+            }
+            // More bytes needed.
+            let midRequest = connection.parser.hasBufferedBytes
+            if !midRequest && stopRequested.load(ordering: .relaxed) {
+                close(connection)
+                return
+            }
+            guard connection.readable else {
+                let now = MonotonicClock.nowNanos()
+                if midRequest {
+                    if connection.requestDeadline == 0 {
+                        connection.requestDeadline = now + UInt64(limits.requestTimeoutSeconds * 1e9)
+                    }
+                    connection.deadline = connection.requestDeadline
+                } else {
+                    connection.requestDeadline = 0
+                    connection.deadline = now + UInt64(limits.idleTimeoutSeconds * 1e9)
+                }
+                return
+            }
+            let count = recv(connection.fd.rawValue, readBuffer.baseAddress, readBuffer.count, 0)
+            if count > 0 {
+                if !midRequest {
+                    connection.requestDeadline =
+                        MonotonicClock.nowNanos() + UInt64(limits.requestTimeoutSeconds * 1e9)
+                }
+                connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+            } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
+                if errno == EAGAIN { connection.readable = false }
+            } else {
+                // The peer closed (or reset): a half-sent request is abandoned.
+                close(connection)
+                return
+            }
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest, on connection: Connection) {
+        connection.awaiting = true
+        connection.requestDeadline = 0
+        connection.deadline = 0  // the handler's time is not the client's
+        connection.keepAlive = request.keepAlive
+        var peer = connection.peer
+        peer.requestId = "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
+        connection.inHandler = true
+        handler(request, peer, Responder(server: self, token: connection.token))
+        connection.inHandler = false
+    }
+
+    /// A handler's answer, on the loop thread.
+    private func deliver(_ token: UInt64, _ response: HTTPResponse) {
+        // The connection may be gone (peer closed, shutdown): the answer has nowhere to go.
+        guard let connection = connection(for: token), connection.awaiting else { return }
+        connection.awaiting = false
+        let keepAlive = connection.keepAlive && !stopRequested.load(ordering: .relaxed)
+        queue(response, on: connection, keepAlive: keepAlive)
+        // Inside the handler call, `drive` is still on the stack and carries on by itself.
+        if !connection.inHandler { drive(connection) }
+    }
+
+    private func queue(_ response: HTTPResponse, on connection: Connection, keepAlive: Bool) {
+        connection.output = response.serialized(keepAlive: keepAlive)
+        connection.outputOffset = 0
+        connection.closeAfterWrite = !keepAlive
+    }
+
+    /// Writes what the connection owes; true once all of it is sent, false if the socket is full (an
+    /// EPOLLOUT edge resumes it) or the connection failed (and is closed).
+    private func flush(_ connection: Connection) -> Bool {
+        while connection.pendingOutput > 0 {
+            let count = connection.output.withUnsafeBytes { bytes in
+                Glibc.send(
+                    connection.fd.rawValue, bytes.baseAddress! + connection.outputOffset,
+                    bytes.count - connection.outputOffset, Int32(MSG_NOSIGNAL))
+            }
+            if count >= 0 {
+                connection.outputOffset += count
+                continue
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN {
+                connection.deadline = MonotonicClock.nowNanos() + UInt64(limits.writeTimeoutSeconds * 1e9)
+                return false
+            }
+            close(connection)
+            return false
+        }
+        connection.output = []
+        connection.outputOffset = 0
+        return true
+    }
+
+    /// Enforces deadlines: a request not received in time gets 408, an idle keep-alive connection and a
+    /// peer that does not read its answer are closed.
+    private func sweep(now: UInt64) {
+        for slot in connections.indices {
+            guard let connection = connections[slot], connection.deadline != 0, connection.deadline <= now
+            else { continue }
+            connection.deadline = 0
+            if connection.pendingOutput > 0 || connection.awaiting {
+                close(connection)
+            } else if connection.parser.hasBufferedBytes {
+                queue(renderError(408, "request not received in time"), on: connection, keepAlive: false)
+                drive(connection)
+            } else {
+                close(connection)
+            }
+        }
+    }
+
+    private func close(_ connection: Connection) {
+        guard !connection.closed else { return }
+        connection.closed = true
+        // Closing the descriptor also drops it from the epoll set.
+        connection.fd.close()
+        connections[connection.slot] = nil
+        freeSlots.append(connection.slot)
+        openConnections.subtract(1, ordering: .relaxed)
+    }
+}
+
+/// One connection's state, touched by the loop thread only.
+private final class Connection {
+    let fd: FileDescriptor
+    let token: UInt64
+    let slot: Int
+    let peer: Peer
+    var parser: RequestParser
+    /// Whether the socket may have unread bytes (edge-triggered: true until a read says EAGAIN).
+    var readable = false
+    /// A request is with the handler; nothing more is read or parsed until it answers (in order).
+    var awaiting = false
+    var inHandler = false
+    var keepAlive = true
+    var output: [UInt8] = []
+    var outputOffset = 0
+    var closeAfterWrite = false
+    var closed = false
+    /// When the current request must be complete (set at its first byte).
+    var requestDeadline: UInt64 = 0
+    /// The deadline the sweep enforces now: request, idle or write; 0 for none.
+    var deadline: UInt64 = 0
+
+    var pendingOutput: Int { output.count - outputOffset }
+
+    init(fd: FileDescriptor, token: UInt64, slot: Int, peer: Peer, parser: RequestParser) {
+        self.fd = fd
+        self.token = token
+        self.slot = slot
+        self.peer = peer
+        self.parser = parser
+    }
+}

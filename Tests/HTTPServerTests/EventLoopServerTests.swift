@@ -1,0 +1,124 @@
+import Foundation
+import HTTP1
+import HTTPServer
+import POSIX
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What only the event loop has to get right: answers that come back from other threads, partial
+/// writes, pipelining while a request is with the handler, and sleeping when there is nothing to do.
+@Suite struct EventLoopServerTests {
+    @Test(arguments: [ServerKind.loopInline, .loopAsync])
+    func pipelinedRequestsAreAnsweredInOrder(kind: ServerKind) throws {
+        let live = try LiveServer(kind)
+        let client = try live.connect()
+        client.send(
+            "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
+                + "GET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        let reply = client.receive(seconds: 3)
+        let first = try #require(reply.range(of: "path=/1 body=0"))
+        let second = try #require(reply.range(of: "path=/2 body=2"))
+        let third = try #require(reply.range(of: "path=/3 body=0"))
+        #expect(first.upperBound <= second.lowerBound && second.upperBound <= third.lowerBound)
+        #expect(client.isClosedByPeer(within: 1))
+    }
+
+    @Test func aLargeAnswerReachesASlowReaderWhole() throws {
+        let body = [UInt8](repeating: UInt8(ascii: "z"), count: 4 << 20)
+        let live = try LiveServer(.loopAsync, idleTimeout: 30) { _, _ in HTTPResponse(status: 200, body: body)
+        }
+        let client = try live.connect()
+        client.send(get)
+        // Let the socket buffers fill so the loop must wait for EPOLLOUT, then read it all.
+        usleep(300_000)
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = MonotonicClock.deadline(afterSeconds: 10)
+        var head = ""
+        while received < body.count && MonotonicClock.nowNanos() < deadline {
+            guard (try? Poll.wait(client.fd, for: .readable, deadlineNanos: deadline)) == true else { break }
+            let count = buffer.withUnsafeMutableBytes {
+                recv(client.fd.rawValue, $0.baseAddress, $0.count, 0)
+            }
+            if count <= 0 { break }
+            var chunk = buffer[0..<count]
+            if head.isEmpty, let end = chunk.firstRange(of: Array("\r\n\r\n".utf8)) {
+                head = String(decoding: chunk[..<end.upperBound], as: UTF8.self)
+                chunk = chunk[end.upperBound...]
+            }
+            received += chunk.count
+        }
+        #expect(head.contains("Content-Length: \(body.count)"))
+        #expect(received == body.count)
+    }
+
+    @Test func aPeerThatNeverReadsItsAnswerIsClosedAfterTheWriteTimeout() throws {
+        let body = [UInt8](repeating: UInt8(ascii: "z"), count: 16 << 20)
+        let live = try LiveServer(.loopInline, idleTimeout: 30, writeTimeout: 0.4) { _, _ in
+            HTTPResponse(status: 200, body: body)
+        }
+        let client = try live.connect()
+        var small: Int32 = 4096
+        setsockopt(client.fd.rawValue, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        client.send(get)
+        let deadline = MonotonicClock.deadline(afterSeconds: 5)
+        while live.connectionCount > 0 && MonotonicClock.nowNanos() < deadline { usleep(50_000) }
+        #expect(live.connectionCount == 0)
+        // The loop is not stuck on that peer.
+        let next = try live.connect()
+        next.send(get)
+        #expect(next.receive(until: "\r\n\r\n").contains("HTTP/1.1 200"))
+    }
+
+    @Test func anAnswerForAClientThatLeftIsDroppedAndServiceGoesOn() throws {
+        let live = try LiveServer(.loopAsync) { request, _ in
+            if request.path == "/late" { usleep(300_000) }
+            return HTTPResponse(status: 200, body: Array("path=\(request.path)".utf8))
+        }
+        do {
+            let leaving = try live.connect()
+            leaving.send("GET /late HTTP/1.1\r\nHost: a\r\n\r\n")
+            usleep(50_000)
+        }
+        // The slot of the closed connection is reused while the late answer is still on its way.
+        let client = try live.connect()
+        usleep(400_000)
+        client.send(get)
+        let reply = client.receive(until: "path=/x")
+        #expect(reply.hasPrefix("HTTP/1.1 200"))
+        #expect(!reply.contains("/late"))
+    }
+
+    @Test func anIdleLoopSleeps() throws {
+        let live = try LiveServer(.loopInline, name: "sleepy")
+        let client = try live.connect()
+        client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        #expect(client.isClosedByPeer(within: 2))
+        usleep(300_000)
+        let before = try #require(loopThreadSwitches())
+        usleep(1_000_000)
+        let after = try #require(loopThreadSwitches())
+        // No connection and no heartbeat: epoll_wait sleeps until something happens.
+        #expect(after - before <= 1, "the loop woke \(after - before) times in 1 s")
+        withExtendedLifetime(live) {}
+    }
+}
+
+/// Voluntary context switches of this process's `loop-sleepy` thread: each is one wake-up.
+private func loopThreadSwitches() -> Int? {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    for task in tasks {
+        guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+            name.trimmingCharacters(in: .whitespacesAndNewlines) == "loop-sleepy",
+            let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches") }
+            ),
+            let count = Int(line.split(separator: "\t").last ?? "")
+        else { continue }
+        return count
+    }
+    return nil
+}
