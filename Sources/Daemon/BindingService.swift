@@ -143,9 +143,13 @@ public final class BindingService: @unchecked Sendable {
         case storageFailed(String)
     }
 
-    /// Binds `openId` to the request behind `serialNo` if `token` is its path token; the ledger line is
-    /// fsynced before this returns `.bound`.
-    public func bind(serialNo: String, token: String, openId: String, userId: String?) -> CallbackOutcome {
+    /// Binds `openId` to the request behind `serialNo` if `token` is its path token. `completion` gets
+    /// the outcome: at once when there is nothing to write, else from the ledger's sync thread once the
+    /// line is fsynced. Never blocks on the disk, so the callback port's event loop can call it.
+    public func bind(
+        serialNo: String, token: String, openId: String, userId: String?,
+        completion: @escaping @Sendable (CallbackOutcome) -> Void
+    ) {
         let now = WallClock.nowMilliseconds()
         let tokenBytes = Array(token.utf8)
         let decision = condition.withLock {
@@ -154,29 +158,30 @@ public final class BindingService: @unchecked Sendable {
             }
         }
         switch decision {
-        case .unknownSerialNo: return .unknownSerialNo
-        case .tokenMismatch: return .tokenMismatch
-        case .expired: return .expired
-        case .userIdMismatch: return .userIdMismatch
-        case .inProgress: return .busy
-        case .repeated(let binding): return .repeated(binding)
-        case .conflict(let binding): return .conflict(existing: binding)
+        case .unknownSerialNo: completion(.unknownSerialNo)
+        case .tokenMismatch: completion(.tokenMismatch)
+        case .expired: completion(.expired)
+        case .userIdMismatch: completion(.userIdMismatch)
+        case .inProgress: completion(.busy)
+        case .repeated(let binding): completion(.repeated(binding))
+        case .conflict(let binding): completion(.conflict(existing: binding))
         case .proceed(let request):
             let binding = Binding(
                 serialNo: serialNo, userId: request.userId, openId: openId,
                 merchantId: settings.account.merchantId,
                 businessId: settings.account.businessId, boundAt: now)
-            do {
-                try store.append(binding)
-            } catch {
-                condition.withLock { registry.abandon(serialNo: serialNo) }
-                return .storageFailed("\(error)")
+            store.append(binding) { [self] error in
+                if let error {
+                    condition.withLock { registry.abandon(serialNo: serialNo) }
+                    completion(.storageFailed("\(error)"))
+                    return
+                }
+                condition.withLock {
+                    registry.complete(binding)
+                    condition.broadcast()
+                }
+                completion(.bound(binding))
             }
-            condition.withLock {
-                registry.complete(binding)
-                condition.broadcast()
-            }
-            return .bound(binding)
         }
     }
 

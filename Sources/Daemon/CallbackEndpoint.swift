@@ -30,24 +30,51 @@ public struct CallbackEndpoint: Sendable {
         self.logger = logger
     }
 
-    public func handle(_ request: HTTPRequest, peer: Peer) -> HTTPResponse {
+    /// Answers a callback through `respond`: at once for a refusal, or once the binding is on disk. Never
+    /// blocks: it runs on the callback port's event loop.
+    public func handle(
+        _ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
         let log = logger.with("request", peer.requestId).with("client", clientAddress(request, peer: peer))
-        guard request.path.hasPrefix(pathPrefix + "/") else { return fail(404, "not found") }
+        switch verify(request, log: log) {
+        case .refused(let response):
+            respond(response)
+        case .accepted(let serialNo, let token, let openId, let userId):
+            // 3. The request it answers.
+            let requestLog = log.with("serialNo", serialNo).with("openId", openId)
+            service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) { outcome in
+                respond(answer(outcome, log: requestLog))
+            }
+        }
+    }
+
+    private enum Verified {
+        case refused(HTTPResponse)
+        case accepted(serialNo: String, token: String, openId: String, userId: String?)
+    }
+
+    /// Checks signature and fields; what it returns is either a refusal or a callback to bind.
+    private func verify(_ request: HTTPRequest, log: Logger) -> Verified {
+        guard request.path.hasPrefix(pathPrefix + "/") else { return .refused(fail(404, "not found")) }
         let token = String(request.path.dropFirst(pathPrefix.count + 1))
         guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else {
-            return fail(404, "not found")
+            return .refused(fail(404, "not found"))
         }
         guard request.method == "POST" else {
             var response = fail(405, "method not allowed")
             response.headers.add("Allow", "POST")
-            return response
+            return .refused(response)
         }
 
         // 1. Signature over the auth headers as received and the raw body bytes.
-        guard let sign = request.headers["sign"], !sign.isEmpty else { return fail(401, "signature missing") }
+        guard let sign = request.headers["sign"], !sign.isEmpty else {
+            return .refused(fail(401, "signature missing"))
+        }
         let signType: SignType
         if let declared = request.headers["signType"], !declared.isEmpty {
-            guard let known = SignType(rawValue: declared) else { return fail(400, "unknown signType") }
+            guard let known = SignType(rawValue: declared) else {
+                return .refused(fail(400, "unknown signType"))
+            }
             signType = known
         } else {
             signType = service.settings.account.signType
@@ -61,43 +88,45 @@ public struct CallbackEndpoint: Sendable {
         case .valid: break
         case .invalid:
             log.warning("security: callback signature invalid", [("signType", signType.rawValue)])
-            return fail(401, "signature invalid")
+            return .refused(fail(401, "signature invalid"))
         case .noKey:
             log.warning(
                 "security: callback signed with an unconfigured signType", [("signType", signType.rawValue)])
-            return fail(401, "signType \(signType.rawValue) not configured")
+            return .refused(fail(401, "signType \(signType.rawValue) not configured"))
         }
         guard request.headers["businessId"] == service.settings.account.businessId else {
             log.warning("security: callback for another businessId")
-            return fail(401, "businessId mismatch")
+            return .refused(fail(401, "businessId mismatch"))
         }
 
         // 2. Fields.
         guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
         else {
-            return fail(400, "body is not a JSON object")
+            return .refused(fail(400, "body is not a JSON object"))
         }
         guard let serialNo = object["serialNo"] as? String, Validation.isValidSerialNo(serialNo) else {
-            return fail(400, "serialNo missing or malformed")
+            return .refused(fail(400, "serialNo missing or malformed"))
         }
         let openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
         guard let openIdValue = openIdNames.lazy.compactMap({ object[$0] }).first else {
-            return fail(400, "openId missing")
+            return .refused(fail(400, "openId missing"))
         }
         guard let openId = openIdValue as? String, Validation.isValidOpenId(openId) else {
-            return fail(400, "openId malformed")
+            return .refused(fail(400, "openId malformed"))
         }
         let userIdNames = Set(["userId", "thirdAccount", service.settings.account.userIdField])
         var userId: String?
         for name in userIdNames {
             guard let value = object[name] else { continue }
-            guard let text = value as? String else { return fail(400, "\(name) malformed") }
+            guard let text = value as? String else { return .refused(fail(400, "\(name) malformed")) }
             userId = text
         }
+        return .accepted(serialNo: serialNo, token: token, openId: openId, userId: userId)
+    }
 
-        // 3. The request it answers.
-        let requestLog = log.with("serialNo", serialNo).with("openId", openId)
-        switch service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) {
+    /// The answer to a bind's outcome (called once the ledger line is durable, or at once for a refusal).
+    private func answer(_ outcome: BindingService.CallbackOutcome, log requestLog: Logger) -> HTTPResponse {
+        switch outcome {
         case .bound(let binding):
             requestLog.with("userId", binding.userId).info("bound")
             return success()

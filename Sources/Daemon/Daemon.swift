@@ -32,7 +32,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     public let service: BindingService
-    public let callbackServer: HTTPServer
+    public let callbackServer: EventLoopServer
     public let ipcServer: HTTPServer
     /// What the callback listener is bound to (with the real port when 0 was asked for).
     public let callbackAddress: SocketAddress
@@ -122,9 +122,14 @@ public final class Daemon: @unchecked Sendable {
         var ipcLimits = HTTPServer.Limits()
         // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
         ipcLimits.idleTimeoutSeconds = 120
-        callbackServer = try HTTPServer(
+        // The callback port never blocks on its handler (the ledger's fsync completes asynchronously), so
+        // one event loop serves it; the IPC API's handlers block (platform calls, long-polls): a thread
+        // per connection.
+        callbackServer = try EventLoopServer(
             name: "callback", listener: callbackFD, logger: logger, renderError: renderCallbackError,
-            handler: { request, peer in endpoint.handle(request, peer: peer) })
+            handler: { request, peer, responder in
+                endpoint.handle(request, peer: peer, respond: responder.respond)
+            })
         ipcServer = try HTTPServer(
             name: "ipc", listener: ipcFD, limits: ipcLimits, logger: logger, renderError: renderIPCError,
             handler: { request, peer in

@@ -1,3 +1,4 @@
+import Foundation
 import POSIX
 
 #if canImport(Glibc)
@@ -12,7 +13,13 @@ import POSIX
 ///
 /// A failed write or sync fails every caller in that batch and cuts the file back to its last durable
 /// length, so nothing half-written stays behind a later line; the next append retries the disk.
+///
+/// Callers that must not block (the callback port's event loop) append with a completion instead: a
+/// flusher thread, started when needed and gone after a few idle seconds, syncs their batches and calls
+/// the completions, while the next batch gathers behind the running sync.
 public final class AppendLog: @unchecked Sendable {
+    public typealias Completion = @Sendable (SystemCallError?) -> Void
+
     public let path: String
     /// Replaced only by `rewrite`, while it holds the flushing role, so the flusher never sees it change.
     private var fd: FileDescriptor
@@ -24,6 +31,9 @@ public final class AppendLog: @unchecked Sendable {
     private var finishedThrough: UInt64 = 0
     private var failures: [UInt64: SystemCallError] = [:]
     private var waitersPerBatch: [UInt64: Int] = [:]
+    /// Completions of asynchronous appends in `queued`, called once their batch is synced.
+    private var queuedCompletions: [Completion] = []
+    private var flusherRunning = false
     private var flushing = false
     private var durableLength: Int
     private var needsRepair = false
@@ -65,7 +75,7 @@ public final class AppendLog: @unchecked Sendable {
             if flushing {
                 condition.wait()
             } else {
-                flushQueued()
+                runCompletions(flushQueued())
             }
         }
         waitersPerBatch[batch]! -= 1
@@ -75,6 +85,48 @@ public final class AppendLog: @unchecked Sendable {
             failures[batch] = nil
         }
         if let failure { throw failure }
+    }
+
+    /// Appends `bytes` (whole lines) and returns at once; `completion` runs on the flusher thread once
+    /// they are durable, with nil, or with the write or sync error.
+    public func append(_ bytes: [UInt8], completion: @escaping Completion) {
+        condition.lock()
+        defer { condition.unlock() }
+        queued.append(contentsOf: bytes)
+        queuedCompletions.append(completion)
+        if !flusherRunning {
+            flusherRunning = true
+            let thread = Thread { [self] in flusherLoop() }
+            thread.name = "ledger-sync"
+            thread.start()
+        } else if !flushing {
+            condition.broadcast()
+        }
+    }
+
+    /// Syncs batches with completions while there are any; exits after 5 idle seconds, so an idle log
+    /// holds no thread (and can be freed).
+    private func flusherLoop() {
+        condition.lock()
+        while true {
+            while queuedCompletions.isEmpty || flushing {
+                let deadline = MonotonicClock.deadline(afterSeconds: 5)
+                if !condition.wait(untilNanos: deadline) && queuedCompletions.isEmpty && !flushing {
+                    flusherRunning = false
+                    condition.unlock()
+                    return
+                }
+            }
+            runCompletions(flushQueued())
+        }
+    }
+
+    /// Called with the lock held; calls `completions` without it (they may take other locks, or append).
+    private func runCompletions(_ completions: (calls: [Completion], result: SystemCallError?)) {
+        guard !completions.calls.isEmpty else { return }
+        condition.unlock()
+        for completion in completions.calls { completion(completions.result) }
+        condition.lock()
     }
 
     /// Whether a write and sync has been running for longer than `seconds` (a hung disk).
@@ -115,12 +167,14 @@ public final class AppendLog: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Called with the lock held; releases it around the I/O.
-    private func flushQueued() {
+    /// Called with the lock held; releases it around the I/O. Returns the batch's completions and result.
+    private func flushQueued() -> (calls: [Completion], result: SystemCallError?) {
         flushing = true
         let batch = queuedBatch
         let bytes = queued
         queued = []
+        let completions = queuedCompletions
+        queuedCompletions = []
         queuedBatch += 1
         let offset = durableLength
         let repair = needsRepair
@@ -155,6 +209,7 @@ public final class AppendLog: @unchecked Sendable {
         finishedThrough = batch
         flushing = false
         condition.broadcast()
+        return (completions, result)
     }
 
     private func writeAll(_ bytes: [UInt8], at offset: Int) throws {

@@ -103,6 +103,15 @@ public final class Store: Sendable {
         try recording { try ledger.append(LedgerLine.encode(binding)) }
     }
 
+    /// Appends the binding's ledger line without waiting; `completion` runs (on the ledger's sync
+    /// thread) once it is fsynced, with nil, or with the error.
+    public func append(_ binding: Binding, completion: @escaping @Sendable (SystemCallError?) -> Void) {
+        ledger.append(LedgerLine.encode(binding)) { [self] error in
+            lastFailure.withLock { $0 = error }
+            completion(error)
+        }
+    }
+
     public func append(_ entry: JournalLine.Entry) throws {
         try recording { try journal.append(JournalLine.encode(entry)) }
     }

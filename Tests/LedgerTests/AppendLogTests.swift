@@ -92,4 +92,75 @@ import Testing
         #expect(log.syncCount >= 1)
         #expect(log.syncCount < UInt64(threads * linesPerThread), "one sync covered several appends")
     }
+
+    @Test func anAsynchronousAppendCompletesOnlyOnceItsLineIsInTheFile() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        let seen = Mutex<[String]>([])
+        let group = DispatchGroup()
+        let path = directory.file("log")
+        for line in ["one\n", "two\n", "three\n"] {
+            group.enter()
+            log.append(Array(line.utf8)) { error in
+                let contents = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                seen.withLock { $0.append("\(error == nil) \(contents.contains(line))") }
+                group.leave()
+            }
+        }
+        #expect(group.wait(timeout: .now() + 10) == .success)
+        #expect(seen.withLock { $0 } == ["true true", "true true", "true true"])
+        #expect(try directory.read("log") == "one\ntwo\nthree\n", "in the order appended")
+        #expect(log.failure == nil)
+    }
+
+    @Test func asynchronousAppendsFromManyThreadsShareSyncsAndMixWithSynchronousOnes() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        let failures = Mutex<Int>(0)
+        let group = DispatchGroup()
+        let threads = 4
+        let perThread = 500
+        for thread in 0..<threads {
+            Thread.detachNewThread {
+                for line in 0..<perThread {
+                    group.enter()
+                    log.append(Array("a\(thread)-\(line)\n".utf8)) { error in
+                        if error != nil { failures.withLock { $0 += 1 } }
+                        group.leave()
+                    }
+                }
+            }
+        }
+        // Meanwhile a caller that blocks.
+        for line in 0..<20 { try log.append(Array("s-\(line)\n".utf8)) }
+        usleep(100_000)
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(failures.withLock { $0 } == 0)
+        let written = try directory.read("log").split(separator: "\n").map(String.init)
+        #expect(written.count == threads * perThread + 20)
+        #expect(Set(written).count == written.count)
+        for thread in 0..<threads {
+            #expect(
+                written.filter { $0.hasPrefix("a\(thread)-") } == (0..<perThread).map { "a\(thread)-\($0)" })
+        }
+        #expect(written.filter { $0.hasPrefix("s-") } == (0..<20).map { "s-\($0)" })
+        #expect(log.syncCount < UInt64(threads * perThread), "one sync covered several appends")
+    }
+
+    @Test func aFailingDiskFailsTheAsynchronousBatchAndSaysWhy() throws {
+        // /dev/full answers every write with ENOSPC: a disk that is full, for real.
+        let log = try AppendLog(path: "/dev/full", durableLength: 0)
+        let result = Mutex<SystemCallError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        log.append(Array("line\n".utf8)) { error in
+            result.withLock { $0 = error }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(result.withLock { $0 }?.errno == ENOSPC)
+        #expect(log.failure?.errno == ENOSPC)
+        #expect(log.length == 0)
+        // The synchronous path reports the same disk the same way.
+        #expect(throws: SystemCallError.self) { try log.append(Array("again\n".utf8)) }
+    }
 }
