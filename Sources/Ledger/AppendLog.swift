@@ -99,7 +99,8 @@ public final class AppendLog: @unchecked Sendable {
             let thread = Thread { [self] in flusherLoop() }
             thread.name = "ledger-sync"
             thread.start()
-        } else if !flushing {
+        } else if !flushing && queuedCompletions.count == 1 {
+            // The flusher is asleep and this is the first of a new batch: one wake-up per batch.
             condition.broadcast()
         }
     }
@@ -107,6 +108,7 @@ public final class AppendLog: @unchecked Sendable {
     /// Syncs batches with completions while there are any; exits after 5 idle seconds, so an idle log
     /// holds no thread (and can be freed).
     private func flusherLoop() {
+        CurrentThread.setName("ledger-sync")
         condition.lock()
         while true {
             while queuedCompletions.isEmpty || flushing {
