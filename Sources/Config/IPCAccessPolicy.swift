@@ -23,9 +23,11 @@ public struct IPCAccessPolicy: Sendable, Equatable {
     public var isOpen: Bool { users.isEmpty && groups.isEmpty }
 
     /// Whether the peer's uid is listed, or its primary gid, or one of its supplementary groups. When
-    /// its supplementary groups are unknown (`groups == nil`), only the primary gid can match.
-    public func allows(_ peer: PeerCredentials) -> Bool {
+    /// its supplementary groups are unknown (`groups == nil`), only the primary gid can match. A peer
+    /// whose credentials could not be read at all (nil) is refused unless the policy is open.
+    public func allows(_ peer: PeerCredentials?) -> Bool {
         if isOpen { return true }
+        guard let peer else { return false }
         if users.contains(peer.uid) || groups.contains(peer.gid) { return true }
         return peer.groups?.contains(where: groups.contains) ?? false
     }

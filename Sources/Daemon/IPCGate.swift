@@ -22,28 +22,25 @@ final class IPCGate: Sendable {
 
     /// Nil lets the request through; otherwise the 403 to send, already logged.
     func refusal(for peer: Peer) -> HTTPResponse? {
-        let policy = policy.withLock { $0 }
-        if policy.isOpen { return nil }
-        guard let credentials = peer.credentials else {
-            // The kernel always knows a Unix socket's peer; if it could not be read, fail closed.
-            logger.warning(
-                "security: IPC peer refused",
-                [("request", peer.requestId), ("reason", "credentials unknown")])
-            return IPCError(
-                status: 403, code: "forbidden", message: "openidd could not tell who you are, so it refused."
-            ).response
+        if policy.withLock({ $0.allows(peer.credentials) }) { return nil }
+        var fields = [("request", peer.requestId)]
+        let user: String
+        if let credentials = peer.credentials {
+            fields += [
+                ("uid", String(credentials.uid)), ("gid", String(credentials.gid)),
+                ("pid", String(credentials.pid)),
+            ]
+            if let name = credentials.commandName { fields.append(("comm", name)) }
+            user = "User \(credentials.uid)"
+        } else {
+            fields.append(("uid", "unknown"))
+            user = "A peer whose user could not be read"
         }
-        if policy.allows(credentials) { return nil }
-        var fields = [
-            ("request", peer.requestId), ("uid", String(credentials.uid)), ("gid", String(credentials.gid)),
-            ("pid", String(credentials.pid)),
-        ]
-        if let name = credentials.commandName { fields.append(("comm", name)) }
         logger.warning("security: IPC peer refused", fields)
         return IPCError(
             status: 403, code: "forbidden",
             message:
-                "User \(credentials.uid) may not use the openidd IPC API: add the user or one of its groups to ipc.allowedUsers or ipc.allowedGroups in the openidd configuration."
+                "\(user) may not use the openidd IPC API: add the user or one of its groups to ipc.allowedUsers or ipc.allowedGroups in the openidd configuration."
         ).response
     }
 }

@@ -40,6 +40,12 @@ import Testing
         #expect(policy.allows(Self.peer(uid: 1000, gid: 999, groups: nil)))
     }
 
+    @Test func aPeerWithoutCredentialsIsRefusedUnlessThePolicyIsOpen() {
+        #expect(IPCAccessPolicy().allows(nil))
+        #expect(!IPCAccessPolicy(users: [0]).allows(nil))
+        #expect(!IPCAccessPolicy(groups: [0]).allows(nil))
+    }
+
     @Test func rootIsAllowedOnlyIfListed() {
         #expect(!IPCAccessPolicy(users: [33]).allows(Self.peer(uid: 0, gid: 0, groups: [0])))
         #expect(!IPCAccessPolicy(groups: [999]).allows(Self.peer(uid: 0, gid: 0, groups: [0, 1])))
