@@ -40,6 +40,8 @@ public struct Configuration: Sendable {
     public struct IPCSection: Sendable {
         public var socketPath: String
         public var socketMode: mode_t
+        /// `allowedUsers` and `allowedGroups`, names resolved to ids when the file was read.
+        public var access: IPCAccessPolicy
     }
 
     public var path: String
@@ -69,7 +71,7 @@ public struct Configuration: Sendable {
             "userIdField", "timeoutSeconds",
         ],
         "callback": ["listen", "publicUrl", "openIdField", "trustedProxies"],
-        "ipc": ["socketPath", "socketMode"],
+        "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
         "storage": ["directory"],
         "requests": ["ttlSeconds", "maxPending"],
         "log": ["level"],
@@ -159,13 +161,17 @@ public struct Configuration: Sendable {
         else {
             throw reader.error("ipc.socketMode", "must be an octal string such as \"0660\"")
         }
+        let access = IPCAccessPolicy(
+            users: Set(try reader.ids("ipc.allowedUsers", kind: "user", lookUp: UserDatabase.uid(ofUser:))),
+            groups: Set(
+                try reader.ids("ipc.allowedGroups", kind: "group", lookUp: UserDatabase.gid(ofGroup:))))
 
         let configuration = Configuration(
             path: path,
             platform: platform,
             callback: CallbackSection(
                 listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
-            ipc: IPCSection(socketPath: socketPath, socketMode: mode),
+            ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
             ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
             maxPending: Int(
@@ -396,6 +402,53 @@ private struct Reader {
             throw error(key, "must be an array of strings")
         }
         return strings
+    }
+
+    /// A list of users or groups, each a name (looked up now) or a numeric id (a JSON number or a string
+    /// of digits, as systemd's `User=` reads one). Unknown names are errors: a typo must not lock out
+    /// an app, or leave the list shorter than the operator thinks.
+    mutating func ids(_ key: String, kind: String, lookUp: (String) throws -> UInt32?) throws(ConfigError)
+        -> [UInt32]
+    {
+        guard let raw = value(key) else { return [] }
+        let wrongType = error(
+            key, "must be an array of \(kind) names or numeric ids, such as [\"www-data\", 1001]")
+        guard let array = raw as? [Any] else { throw wrongType }
+        var ids: [UInt32] = []
+        for (index, element) in array.enumerated() {
+            let entry = "\(key)[\(index)]"
+            // (uid_t)-1 means "no id" to the kernel (setresuid(2)), so it names nobody.
+            let valid = 0...(UInt32.max - 1)
+            if let number = element as? NSNumber, !(element is String) {
+                guard String(cString: number.objCType) != "c" else { throw wrongType }
+                let value = number.doubleValue
+                guard value == value.rounded(), value >= 0, value <= Double(valid.upperBound) else {
+                    throw error(entry, "\(number) is not a \(kind) id (0 to \(valid.upperBound))")
+                }
+                ids.append(UInt32(value))
+                continue
+            }
+            guard let text = element as? String else { throw wrongType }
+            if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
+                guard let id = UInt32(text), valid.contains(id) else {
+                    throw error(entry, "\"\(text)\" is not a \(kind) id (0 to \(valid.upperBound))")
+                }
+                ids.append(id)
+                continue
+            }
+            guard !text.isEmpty else { throw error(entry, "must not be empty") }
+            let found: UInt32?
+            do {
+                found = try lookUp(text)
+            } catch {
+                throw self.error(entry, "cannot look up the \(kind) \"\(text)\" (\(error))")
+            }
+            guard let found else {
+                throw error(entry, "there is no \(kind) named \"\(text)\" on this system")
+            }
+            ids.append(found)
+        }
+        return ids
     }
 
     func rejectUnknownKeys() throws(ConfigError) {

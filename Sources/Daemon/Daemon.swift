@@ -41,6 +41,7 @@ public final class Daemon: @unchecked Sendable {
     /// The IPC socket file is ours to remove only if we created it (not under socket activation).
     private let ownsIPCSocket: Bool
     private let logger: Logger
+    private let ipcGate: IPCGate
     private let lifecycle = Condition()
     private var stopped = false  // guarded by `lifecycle`
 
@@ -119,6 +120,8 @@ public final class Daemon: @unchecked Sendable {
         let router = IPCRouter(
             service: service, version: Daemon.version, startedAt: startedAt,
             callbackListen: callbackAddress.description)
+        let gate = IPCGate(policy: configuration.ipc.access, logger: logger)
+        ipcGate = gate
         var ipcLimits = HTTPServer.Limits()
         // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
         ipcLimits.idleTimeoutSeconds = 120
@@ -133,7 +136,7 @@ public final class Daemon: @unchecked Sendable {
         ipcServer = try HTTPServer(
             name: "ipc", listener: ipcFD, limits: ipcLimits, logger: logger, renderError: renderIPCError,
             handler: { request, peer in
-                let response = router.handle(request, requestId: peer.requestId)
+                let response = gate.refusal(for: peer) ?? router.handle(request, requestId: peer.requestId)
                 logger.debug(
                     "ipc request",
                     [
@@ -220,7 +223,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Re-reads the configuration and keys; swaps in what may change without a restart (keys, the
-    /// platform timeout, TTL, limits, log level). Anything else changed, or anything invalid, keeps the
+    /// platform timeout, TTL, limits, log level, who may use the IPC socket). Anything else changed, or anything invalid, keeps the
     /// running configuration and throws a message saying why.
     public func reload() throws {
         let fresh: Configuration
@@ -258,6 +261,7 @@ public final class Daemon: @unchecked Sendable {
             )
         }
         service.reload(try Daemon.reloadable(fresh, keys: keys))
+        ipcGate.reload(fresh.ipc.access)
         logger.setLevel(fresh.logLevel)
         logger.notice(
             "configuration reloaded",

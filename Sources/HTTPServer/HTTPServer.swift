@@ -12,6 +12,8 @@ import Synchronization
 public struct Peer: Sendable {
     /// The TCP peer's address; nil on a Unix socket.
     public let host: String?
+    /// Who connected to a Unix socket (SO_PEERCRED); nil on TCP.
+    public var credentials: PeerCredentials? = nil
     /// Names this request in log lines, e.g. `callback-1f`: unique within the process.
     public var requestId: String = ""
 }
@@ -178,7 +180,8 @@ public final class HTTPServer: @unchecked Sendable {
     private func serve(_ fd: FileDescriptor) {
         var timeout = timeval(tv_sec: Int(limits.writeTimeoutSeconds), tv_usec: 0)
         setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let peer = Peer(host: Socket.peerHost(fd))
+        var peer = Peer(host: Socket.peerHost(fd))
+        if peer.host == nil { peer.credentials = try? PeerCredentials.of(fd) }
         // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
         if peer.host != nil { Socket.setNoDelay(fd) }
         var parser = RequestParser(limits: limits.parser)

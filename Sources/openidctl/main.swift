@@ -192,6 +192,8 @@ case "wait":
 case "status":
     guard operands.isEmpty else { exitUsage("status takes no operand") }
     let (status, object, raw) = call("GET", "/v1/health")
+    // Not a health answer at all (refused by ipc.allowedUsers, say): say why rather than print nothing.
+    if !jsonOutput, object["error"] != nil { exitWithDaemonError(status, object, raw) }
     if jsonOutput {
         printJSON(raw)
     } else {

@@ -18,8 +18,8 @@ let usage = """
            openidd --version | --help
 
     Under systemd: Type=notify (READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1), socket activation
-    with FileDescriptorName=ipc and FileDescriptorName=callback, SIGHUP reloads keys, timeouts, TTL and
-    log level, SIGTERM drains and exits 0.
+    with FileDescriptorName=ipc and FileDescriptorName=callback, SIGHUP reloads keys, timeouts, TTL,
+    log level and the IPC access lists, SIGTERM drains and exits 0.
 
     """
 

@@ -271,6 +271,48 @@ import Testing
         expectError(["ipc.socketMode": text], key: "ipc.socketMode", containing: "octal")
     }
 
+    @Test func ipcAccessListsDefaultToOpen() throws {
+        #expect(try parse().ipc.access.isOpen)
+        #expect(try parse(["ipc.allowedUsers": [Any](), "ipc.allowedGroups": [Any]()]).ipc.access.isOpen)
+        #expect(try parse(["ipc.allowedUsers": NSNull(), "ipc.allowedGroups": NSNull()]).ipc.access.isOpen)
+    }
+
+    @Test func ipcAccessListsTakeNamesAndIds() throws {
+        let access = try parse([
+            "ipc.allowedUsers": ["root", 1001, "1002", 0],
+            "ipc.allowedGroups": ["root", 4242, "4243"],
+        ]).ipc.access
+        #expect(access.users == [0, 1001, 1002])
+        #expect(access.groups == [0, 4242, 4243])
+        #expect(!access.isOpen)
+        #expect(try parse(["ipc.allowedGroups": [4_294_967_294]]).ipc.access.groups == [4_294_967_294])
+    }
+
+    @Test(arguments: ["ipc.allowedUsers", "ipc.allowedGroups"])
+    func ipcAccessListRejectsUnknownNames(key: String) {
+        let kind = key == "ipc.allowedUsers" ? "user" : "group"
+        expectError(
+            [key: ["root", "openidd-no-such-name"]], key: "\(key)[1]",
+            containing: "no \(kind) named \"openidd-no-such-name\"")
+    }
+
+    @Test(arguments: ["ipc.allowedUsers", "ipc.allowedGroups"])
+    func ipcAccessListRejectsBadIds(key: String) {
+        expectError([key: [-1]], key: "\(key)[0]", containing: "id")
+        expectError([key: [1.5]], key: "\(key)[0]", containing: "id")
+        expectError([key: [4_294_967_295]], key: "\(key)[0]", containing: "4294967294")
+        expectError([key: ["4294967295"]], key: "\(key)[0]", containing: "4294967294")
+        expectError([key: ["99999999999999999999"]], key: "\(key)[0]", containing: "id")
+        expectError([key: [0, ""]], key: "\(key)[1]", containing: "empty")
+    }
+
+    @Test(arguments: ["ipc.allowedUsers", "ipc.allowedGroups"])
+    func ipcAccessListRejectsOtherTypes(key: String) {
+        for value: Any in ["root", 0, true, ["root": 0], [true], [["root"]], [NSNull()], [[String: Any]()]] {
+            expectError([key: value], key: key, containing: "must be an array of")
+        }
+    }
+
     @Test func relativePathsResolveAgainstTheConfigFilesDirectory() throws {
         let config = try parse(
             [
