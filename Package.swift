@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "Logging", "POSIX"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "JSON"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "HTTP1", "HTTPClient", "JSON"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
