@@ -61,7 +61,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "POSIX", "Sandbox", "Systemd"]),
-        .executableTarget(name: "openidctl", dependencies: ["HTTP1", "HTTPClient", "JSON"]),
+        .executableTarget(
+            name: "openidctl", dependencies: ["Config", "Crypto", "HTTP1", "HTTPClient", "JSON", "Platform"]),
         // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see README "Performance".
         .executableTarget(
             name: "openidd-bench",
@@ -74,7 +75,7 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "Logging", "POSIX"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "JSON"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "HTTP1", "HTTPClient", "JSON"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),

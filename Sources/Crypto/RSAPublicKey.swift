@@ -73,6 +73,38 @@ public final class RSAPublicKey: @unchecked Sendable {
         return valid
     }
 
+    /// The DigestInfo inside a PKCS#1 v1.5 signature (RFC 8017 §8.2.2 steps 2–3: RSAVP1, then the
+    /// EMSA-PKCS1-v1_5 padding check), compared with no message. Nil when the signature was not made
+    /// with this key's private half: wrong length, or the padding does not check out under this key.
+    /// Tells "another key signed this" apart from "this key signed other bytes"; never accepts anything.
+    public func recoverPKCS1DigestInfo(_ signature: [UInt8]) -> [UInt8]? {
+        guard let context = EVP_PKEY_CTX_new_from_pkey(nil, pkey, nil) else {
+            _ = openSSLReasons()
+            return nil
+        }
+        defer { EVP_PKEY_CTX_free(context) }
+        var length = Int(EVP_PKEY_get_size(pkey))
+        var recovered = [UInt8](repeating: 0, count: length)
+        let status =
+            EVP_PKEY_verify_recover_init(context) == 1
+            && EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_PADDING) == 1
+            && signature.withUnsafeBufferPointer { sig in
+                EVP_PKEY_verify_recover(context, &recovered, &length, sig.baseAddress, sig.count) == 1
+            }
+        // A signature from another key leaves reasons queued; they must not surface in a later error.
+        guard status else {
+            _ = openSSLReasons()
+            return nil
+        }
+        return Array(recovered.prefix(length))
+    }
+
+    /// "SHA256:" + lowercase hex with colons between bytes over the SPKI DER, as
+    /// `openssl pkey -pubin -outform DER | openssl dgst -sha256 -c` prints it.
+    public var colonFingerprint: String {
+        "SHA256:" + Digest.sha256(spkiDER).map { Hex.lower([$0]) }.joined(separator: ":")
+    }
+
     /// PEM SubjectPublicKeyInfo ("PUBLIC KEY"), the form the platform's console takes.
     public func spkiPEM() -> String {
         let body = Base64.encode(spkiDER)

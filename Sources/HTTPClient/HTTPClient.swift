@@ -35,12 +35,11 @@ public struct HTTPClient: Sendable {
         self.tls = tls
     }
 
-    /// Sends one request and reads the whole response, all within `timeoutSeconds`.
-    public func send(
-        method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
-        to endpoint: HTTPEndpoint, timeoutSeconds: Double, maxResponseBytes: Int = 4 * 1024 * 1024
-    ) throws(HTTPClientError) -> HTTPResponse {
-        let deadline = MonotonicClock.deadline(afterSeconds: timeoutSeconds)
+    /// The bytes `send` writes: `headers` as given, plus `Host` and `Connection: close` when absent, and
+    /// the framing `serializeRequest` adds. Shown by `openidctl sign-test` as the request on the wire.
+    public static func requestBytes(
+        method: String, target: String, headers: HTTPHeaders, body: [UInt8], to endpoint: HTTPEndpoint
+    ) -> [UInt8] {
         var headers = headers
         if headers["Host"] == nil {
             switch endpoint {
@@ -49,7 +48,17 @@ public struct HTTPClient: Sendable {
             }
         }
         if headers["Connection"] == nil { headers.add("Connection", "close") }
-        let request = serializeRequest(method: method, target: target, headers: headers, body: body)
+        return serializeRequest(method: method, target: target, headers: headers, body: body)
+    }
+
+    /// Sends one request and reads the whole response, all within `timeoutSeconds`.
+    public func send(
+        method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+        to endpoint: HTTPEndpoint, timeoutSeconds: Double, maxResponseBytes: Int = 4 * 1024 * 1024
+    ) throws(HTTPClientError) -> HTTPResponse {
+        let deadline = MonotonicClock.deadline(afterSeconds: timeoutSeconds)
+        let request = Self.requestBytes(
+            method: method, target: target, headers: headers, body: body, to: endpoint)
 
         let connection = try Connection.open(endpoint, tls: tls, deadline: deadline)
         defer { connection.close() }

@@ -45,11 +45,27 @@ public struct PlatformClient: Sendable {
         self.http = http
     }
 
-    /// Asks for the Alipay authorization link for `userId`, correlated by `serialNo`.
-    public func requestAuthLink(
+    /// The auth-link request, signed, as `requestAuthLink` sends it.
+    public struct SignedRequest: Sendable {
+        public let target: String
+        public let headers: HTTPHeaders
+        public let body: [UInt8]
+        public let endpoint: HTTPEndpoint
+        /// The platform's auth headers in the order sent, `sign` last.
+        public let authHeaders: [(name: String, value: String)]
+
+        /// The bytes on the wire, framing included.
+        public var bytes: [UInt8] {
+            HTTPClient.requestBytes(
+                method: "POST", target: target, headers: headers, body: body, to: endpoint)
+        }
+    }
+
+    /// Builds and signs the auth-link request without sending it (`openidctl sign-test` shows it).
+    public func signedRequest(
         serialNo: String, userId: String, callbackUrl: String, nonce: String, timestamp: Int64
     )
-        throws(PlatformError) -> String
+        throws(PlatformError) -> SignedRequest
     {
         let body = AuthLinkCall.body(
             account: account, serialNo: serialNo, userId: userId, callbackUrl: callbackUrl)
@@ -70,11 +86,23 @@ public struct PlatformClient: Sendable {
 
         let base = endpoint.target.hasSuffix("/") ? String(endpoint.target.dropLast()) : endpoint.target
         let target = (base == "/" ? "" : base) + AuthLinkCall.path
+        return SignedRequest(
+            target: target, headers: headers, body: body, endpoint: .url(endpoint), authHeaders: auth)
+    }
+
+    /// Asks for the Alipay authorization link for `userId`, correlated by `serialNo`.
+    public func requestAuthLink(
+        serialNo: String, userId: String, callbackUrl: String, nonce: String, timestamp: Int64
+    )
+        throws(PlatformError) -> String
+    {
+        let request = try signedRequest(
+            serialNo: serialNo, userId: userId, callbackUrl: callbackUrl, nonce: nonce, timestamp: timestamp)
         let response: HTTPResponse
         do {
             response = try http.send(
-                method: "POST", target: target, headers: headers, body: body, to: .url(endpoint),
-                timeoutSeconds: timeoutSeconds)
+                method: "POST", target: request.target, headers: request.headers, body: request.body,
+                to: request.endpoint, timeoutSeconds: timeoutSeconds)
         } catch {
             if error.kind == .timeout { throw .timeout(seconds: timeoutSeconds) }
             throw .unreachable(error.description)

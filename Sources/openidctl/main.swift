@@ -16,9 +16,16 @@ let usage = """
       find OPENID                          every userId bound to OPENID
       wait SERIAL [--timeout SECONDS]      wait until the request is bound, expired or failed (default 300 s)
       status                               the daemon's health and counts
+      sign-test [--config PATH] [--user-id U] [--serial S] [--sign-type SHA256-RSA|MD5] [--nonce N]
+                [--timestamp MS]           show the auth-link request openidd would sign: header part,
+                                           body, string to sign, key fingerprint, sign, HTTP headers
+      verify-callback --headers FILE --body FILE [--config PATH]
+                                           check a captured platform callback against the configured
+                                           keys and say what is wrong (exit 0 valid, 1 not)
     Options:
       --socket PATH   the IPC socket (default $OPENIDD_SOCKET or /run/openidd/openidd.sock)
       --json          print the daemon's JSON answer as is
+      --config PATH   sign-test, verify-callback: openidd's configuration (default /etc/openidd/config.json)
     Exit status: 0 success, 1 error, 2 bad usage, 3 not found.
 
     """
@@ -57,6 +64,10 @@ while let argument = arguments.popFirst() {
         print(usage, terminator: "")
         exit(0)
     default:
+        // The signature self-tests read the configuration, not the socket, and parse their own options.
+        if positional.isEmpty, let command = SignCommand(rawValue: argument) {
+            runSignCommand(command, arguments: Array(arguments), json: jsonOutput)
+        }
         if argument.hasPrefix("--") { exitUsage("unknown option \(argument)") }
         positional.append(argument)
     }

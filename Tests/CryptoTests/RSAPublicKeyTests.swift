@@ -55,6 +55,42 @@ import Testing
         #expect(!merchant.verifySHA256(message, signature: try other.signSHA256(message)))
     }
 
+    @Test func recoversTheDigestInfoOfAnOpenSSLSignature() throws {
+        let key = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        let (message, signature) = try knownAnswer()
+        let recovered = try #require(key.recoverPKCS1DigestInfo(signature))
+        let info = try #require(DigestInfo(der: recovered))
+        #expect(info.algorithm == "SHA-256")
+        #expect(info.digest == Digest.sha256(message))
+    }
+
+    @Test func anotherKeysSignatureDoesNotRecover() throws {
+        let merchant = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        let other = try RSAPrivateKey.generate()
+        let (message, signature) = try knownAnswer()
+        #expect(merchant.recoverPKCS1DigestInfo(try other.signSHA256(message)) == nil)
+        #expect(other.publicKey.recoverPKCS1DigestInfo(signature) == nil)
+    }
+
+    @Test func malformedSignaturesDoNotRecover() throws {
+        let key = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        let (_, signature) = try knownAnswer()
+        #expect(key.recoverPKCS1DigestInfo([]) == nil)
+        #expect(key.recoverPKCS1DigestInfo(Array(signature.dropLast())) == nil)
+        #expect(key.recoverPKCS1DigestInfo(signature + [0]) == nil)
+        #expect(key.recoverPKCS1DigestInfo([UInt8](repeating: 0xFF, count: signature.count)) == nil)
+        // A failed recovery leaves nothing queued for an unrelated later error to report.
+        #expect(openSSLReasons() == "")
+    }
+
+    @Test func colonFingerprintMatchesOpenSSL() throws {
+        let key = try RSAPublicKey(text: try fixture("merchant_spki.pem"))
+        // merchant_spki.fingerprint is `openssl dgst -sha256 -r` of the SPKI DER; `-c` adds the colons.
+        let hex = Array(try fixture("merchant_spki.fingerprint").dropFirst("SHA256:".count))
+        let pairs = stride(from: 0, to: hex.count, by: 2).map { String(hex[$0..<$0 + 2]) }
+        #expect(key.colonFingerprint == "SHA256:" + pairs.joined(separator: ":"))
+    }
+
     @Test func spkiPEMReloads() throws {
         let generated = try RSAPrivateKey.generate().publicKey
         let reloaded = try RSAPublicKey(text: generated.spkiPEM())
