@@ -59,7 +59,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "POSIX", "Sandbox", "Systemd"]),
-        .executableTarget(name: "openidctl", dependencies: ["HTTP1", "HTTPClient", "JSON"]),
+        .executableTarget(
+            name: "openidctl",
+            dependencies: ["Config", "Correlation", "HTTP1", "HTTPClient", "JSON", "Ledger", "POSIX"]
+        ),
         // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see README "Performance".
         .executableTarget(
             name: "openidd-bench",

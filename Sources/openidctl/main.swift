@@ -16,6 +16,9 @@ let usage = """
       find OPENID                          every userId bound to OPENID
       wait SERIAL [--timeout SECONDS]      wait until the request is bound, expired or failed (default 300 s)
       status                               the daemon's health and counts
+      export [--config PATH | --storage DIR] [--since TIME] [--format jsonl|csv] [--output FILE]
+                                           the ledger's bindings with boundAt >= TIME (RFC 3339), read
+                                           from storage.directory of PATH (default /etc/openidd/config.json)
     Options:
       --socket PATH   the IPC socket (default $OPENIDD_SOCKET or /run/openidd/openidd.sock)
       --json          print the daemon's JSON answer as is
@@ -38,6 +41,7 @@ var jsonOutput = false
 var serial: String?
 var timeout = 300.0
 var positional: [String] = []
+var exportOptions = ExportOptions()
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -53,6 +57,9 @@ while let argument = arguments.popFirst() {
             exitUsage("--timeout needs a number of seconds")
         }
         timeout = seconds
+    case "--config", "--storage", "--since", "--format", "--output":
+        guard let value = arguments.popFirst() else { exitUsage("\(argument) needs a value") }
+        exportOptions.set(argument, value)
     case "--help", "-h":
         print(usage, terminator: "")
         exit(0)
@@ -205,6 +212,10 @@ case "status":
         print("socket".padding(toLength: 18, withPad: " ", startingAt: 0) + socketPath)
     }
     exit(status == 200 ? 0 : 1)
+
+case "export":
+    guard operands.isEmpty else { exitUsage("export takes no operand") }
+    runExport(exportOptions)
 
 default:
     exitUsage("unknown command \(command)")
