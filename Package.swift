@@ -62,7 +62,11 @@ let package = Package(
         ),
         .executableTarget(name: "openidd", dependencies: ["Config", "Daemon", "Logging", "POSIX", "Sandbox", "Systemd"]),
         .executableTarget(
-            name: "openidctl", dependencies: ["Config", "Crypto", "HTTP1", "HTTPClient", "JSON", "Platform"]),
+            name: "openidctl",
+            dependencies: [
+                "Config", "Correlation", "Crypto", "HTTP1", "HTTPClient", "JSON", "Ledger", "Platform", "POSIX",
+            ]
+        ),
         // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see README "Performance".
         .executableTarget(
             name: "openidd-bench",

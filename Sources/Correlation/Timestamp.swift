@@ -50,7 +50,7 @@ public enum Timestamp {
 
     /// Rejecting "2021-02-30" (and the leap second `rfc3339` never writes) keeps parse the exact inverse:
     /// the day arithmetic would otherwise silently move such a date into the next month.
-    private static func daysIn(_ month: Int, of year: Int) -> Int {
+    static func daysIn(_ month: Int, of year: Int) -> Int {
         switch month {
         case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -75,7 +75,7 @@ public enum Timestamp {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    private static func daysFromCivil(year: Int64, month: Int, day: Int) -> Int64 {
+    static func daysFromCivil(year: Int64, month: Int, day: Int) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400

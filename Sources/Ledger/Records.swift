@@ -28,44 +28,23 @@ public enum LedgerLine {
     )
         throws
     {
-        scratch.reset()
-        try FlatJSON.scan(line) { key, value in
-            guard case .string(let text) = value else { return }
-            switch Key(key) {
-            case .serialNo: try scratch.set(0, text, "serialNo")
-            case .userId: try scratch.set(1, text, "userId")
-            case .openId: try scratch.set(2, text, "openId")
-            case .merchantId: try scratch.set(3, text, "merchantId")
-            case .businessId: try scratch.set(4, text, "businessId")
-            case .boundAt:
-                try scratch.mark(5, "boundAt")
-                guard let millis = Timestamp.parse(text) else {
-                    throw FlatJSON.DecodeError(description: "boundAt is not an RFC 3339 UTC timestamp")
-                }
-                scratch.boundAt = millis
-            case nil: break  // Keys added by later versions.
-            }
-        }
-        guard scratch.seen == 0b11_1111 else {
-            let missing = ["serialNo", "userId", "openId", "merchantId", "businessId", "boundAt"].enumerated()
-                .first { scratch.seen & (1 << $0.offset) == 0 }!.element
-            throw FlatJSON.DecodeError(description: "missing string \"\(missing)\"")
-        }
+        try scratch.fields.decode(line)
         let merchantId = scratch.merchantId()
         let businessId = scratch.businessId()
-        scratch.fields[0].withUnsafeBufferPointer { serial in
-            scratch.fields[1].withUnsafeBufferPointer { user in
-                scratch.fields[2].withUnsafeBufferPointer { open in
+        scratch.fields.values[0].withUnsafeBufferPointer { serial in
+            scratch.fields.values[1].withUnsafeBufferPointer { user in
+                scratch.fields.values[2].withUnsafeBufferPointer { open in
                     registry.restoreBinding(
                         serialNo: serial, userId: user, openId: open, merchantId: merchantId,
                         businessId: businessId,
-                        boundAt: scratch.boundAt)
+                        boundAt: scratch.fields.boundAt)
                 }
             }
         }
     }
 
-    enum Key {
+    /// The fields' columns in `LedgerFields.values`.
+    enum Key: Int {
         case serialNo, userId, openId, merchantId, businessId, boundAt
 
         /// Matches by length and a couple of bytes first: this runs six times per ledger line.
@@ -204,42 +183,66 @@ public enum JournalLine {
     }
 }
 
+/// One ledger line's six fields, decoded into buffers reused from line to line: replay and export read
+/// a million lines without per-line allocations, and both call the same lines corrupt.
+public struct LedgerFields {
+    /// SPEC's field order, which `values` and the CSV export follow.
+    public static let names = ["serialNo", "userId", "openId", "merchantId", "businessId", "boundAt"]
+
+    /// Each field's bytes (JSON escapes undone, valid UTF-8) in `names` order; `boundAt` as written.
+    public internal(set) var values: [[UInt8]] = Array(repeating: [], count: 6)
+    /// `boundAt` in Unix milliseconds.
+    public internal(set) var boundAt: Int64 = 0
+    private var seen = 0
+
+    public init() {}
+
+    /// Decodes one line (without its newline). Throws what is wrong: not a flat JSON object, a field
+    /// missing or repeated, or a `boundAt` not in the ledger's RFC 3339 form. Keys added by later
+    /// versions are ignored.
+    public mutating func decode(_ line: UnsafeBufferPointer<UInt8>) throws {
+        seen = 0
+        try FlatJSON.scan(line) { key, value in
+            guard case .string(let text) = value, let column = LedgerLine.Key(key)?.rawValue else { return }
+            guard seen & (1 << column) == 0 else {
+                throw FlatJSON.DecodeError(description: "duplicate key \"\(Self.names[column])\"")
+            }
+            seen |= 1 << column
+            values[column].removeAll(keepingCapacity: true)
+            values[column].append(contentsOf: text)
+            if column == LedgerLine.Key.boundAt.rawValue {
+                guard let millis = Timestamp.parse(text) else {
+                    throw FlatJSON.DecodeError(description: "boundAt is not an RFC 3339 UTC timestamp")
+                }
+                boundAt = millis
+            }
+        }
+        guard seen == 0b11_1111 else {
+            let missing = Self.names.indices.first { seen & (1 << $0) == 0 }!
+            throw FlatJSON.DecodeError(description: "missing string \"\(Self.names[missing])\"")
+        }
+    }
+}
+
 /// Buffers reused from line to line during replay, so a million lines cost no per-line allocations.
 public struct ReplayScratch {
-    var fields: [[UInt8]] = Array(repeating: [], count: 5)  // serialNo, userId, openId, merchantId, businessId
-    var boundAt: Int64 = 0
-    var seen = 0
+    var fields = LedgerFields()
     var cachedMerchant: ([UInt8], String) = ([], "")
     var cachedBusiness: ([UInt8], String) = ([], "")
 
     public init() {}
 
-    mutating func reset() { seen = 0 }
-
-    mutating func mark(_ bit: Int, _ name: String) throws {
-        guard seen & (1 << bit) == 0 else {
-            throw FlatJSON.DecodeError(description: "duplicate key \"\(name)\"")
-        }
-        seen |= 1 << bit
-    }
-
-    mutating func set(_ column: Int, _ text: UnsafeBufferPointer<UInt8>, _ name: String) throws {
-        try mark(column, name)
-        fields[column].removeAll(keepingCapacity: true)
-        fields[column].append(contentsOf: text)
-    }
-
     /// merchantId and businessId are the same on nearly every line: reuse the previous String.
     mutating func merchantId() -> String {
-        if cachedMerchant.0 != fields[3] {
-            cachedMerchant = (fields[3], String(decoding: fields[3], as: UTF8.self))
+        if cachedMerchant.0 != fields.values[3] {
+            cachedMerchant = (fields.values[3], String(decoding: fields.values[3], as: UTF8.self))
         }
         return cachedMerchant.1
     }
 
     mutating func businessId() -> String {
-        if cachedBusiness.0 != fields[4] {
-            cachedBusiness = (fields[4], String(decoding: fields[4], as: UTF8.self))
+        if cachedBusiness.0 != fields.values[4] {
+            cachedBusiness = (fields.values[4], String(decoding: fields.values[4], as: UTF8.self))
         }
         return cachedBusiness.1
     }

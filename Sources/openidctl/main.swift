@@ -22,6 +22,9 @@ let usage = """
       verify-callback --headers FILE --body FILE [--config PATH]
                                            check a captured platform callback against the configured
                                            keys and say what is wrong (exit 0 valid, 1 not)
+      export [--config PATH | --storage DIR] [--since TIME] [--format jsonl|csv] [--output FILE]
+                                           the ledger's bindings with boundAt >= TIME (RFC 3339), read
+                                           from storage.directory of PATH (default /etc/openidd/config.json)
     Options:
       --socket PATH   the IPC socket (default $OPENIDD_SOCKET or /run/openidd/openidd.sock)
       --json          print the daemon's JSON answer as is
@@ -45,6 +48,7 @@ var jsonOutput = false
 var serial: String?
 var timeout = 300.0
 var positional: [String] = []
+var exportOptions = ExportOptions()
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -60,6 +64,9 @@ while let argument = arguments.popFirst() {
             exitUsage("--timeout needs a number of seconds")
         }
         timeout = seconds
+    case "--config", "--storage", "--since", "--format", "--output":
+        guard let value = arguments.popFirst() else { exitUsage("\(argument) needs a value") }
+        exportOptions.set(argument, value)
     case "--help", "-h":
         print(usage, terminator: "")
         exit(0)
@@ -218,6 +225,10 @@ case "status":
         print("socket".padding(toLength: 18, withPad: " ", startingAt: 0) + socketPath)
     }
     exit(status == 200 ? 0 : 1)
+
+case "export":
+    guard operands.isEmpty else { exitUsage("export takes no operand") }
+    runExport(exportOptions)
 
 default:
     exitUsage("unknown command \(command)")

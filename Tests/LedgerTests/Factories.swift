@@ -1,4 +1,5 @@
 import Correlation
+import Ledger
 
 let t0: Int64 = 1_795_708_041_123  // 2026-11-26T15:47:21.123Z
 
@@ -23,3 +24,15 @@ func makeRequest(
 }
 
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// The fields of `line` (a ledger line without its newline), as export reads them.
+func fields(_ line: String) throws -> LedgerFields {
+    var fields = LedgerFields()
+    var bytes = Array(line.utf8)
+    try bytes.withUnsafeMutableBufferPointer { try fields.decode(UnsafeBufferPointer($0)) }
+    return fields
+}
+
+extension String {
+    func withoutNewline() -> String { hasSuffix("\n") ? String(dropLast()) : self }
+}

@@ -155,3 +155,58 @@ import Testing
         #expect(registry.bindings(openId: "o").map(\.merchantId) == ["m-1", "m-2", "m-1"])
     }
 }
+
+@Suite struct LedgerFieldsTests {
+    func strings(_ fields: LedgerFields) -> [String] { fields.values.map(text) }
+
+    @Test func fieldsComeInSPECsOrderWithEscapesUndone() throws {
+        let decoded = try fields(
+            #"{"boundAt":"2026-11-26T15:47:21.123Z","openId":"o-1","userId":"\u7528 \"q\"\/","serialNo":"s-1","businessId":"b","merchantId":"m","extra":7}"#
+        )
+        #expect(strings(decoded) == ["s-1", "用 \"q\"/", "o-1", "m", "b", "2026-11-26T15:47:21.123Z"])
+        #expect(decoded.boundAt == t0)
+    }
+
+    @Test func buffersAreReusedWithoutLeftovers() throws {
+        var reused = LedgerFields()
+        for (serial, user) in [("a-long-serial-number", "a-long-user"), ("s", "u")] {
+            let line = text(LedgerLine.encode(makeBinding(serialNo: serial, userId: user))).withoutNewline()
+            var bytes = Array(line.utf8)
+            try bytes.withUnsafeMutableBufferPointer { try reused.decode(UnsafeBufferPointer($0)) }
+            #expect(
+                strings(reused) == [serial, user, "open-1", "eb1b", "754e0c5d", "2026-11-26T15:47:21.123Z"])
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"serialNo":"s","userId":"u","openId":"o","merchantId":"m","businessId":"b"}"#, "boundAt"),
+        (
+            #"{"userId":"u","openId":"o","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#,
+            "serialNo"
+        ),
+        (
+            #"{"serialNo":"s","userId":7,"openId":"o","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#,
+            "userId"
+        ),
+        (
+            #"{"serialNo":"s","userId":"u","openId":"o","openId":"p","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z"}"#,
+            "duplicate key \"openId\""
+        ),
+        (
+            #"{"serialNo":"s","userId":"u","openId":"o","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21Z"}"#,
+            "boundAt"
+        ),
+        (
+            #"{"serialNo":"s","userId":"u","openId":"o","merchantId":"m","businessId":"b","boundAt":"2026-11-26T15:47:21.123Z""#,
+            "expected"
+        ),
+        ("not json", "expected"),
+    ])
+    func badLinesSayWhatIsWrong(line: String, reason: String) {
+        #expect {
+            try fields(line)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+}
