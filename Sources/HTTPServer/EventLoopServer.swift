@@ -379,6 +379,9 @@ public final class EventLoopServer: @unchecked Sendable {
                         MonotonicClock.nowNanos() + UInt64(limits.requestTimeoutSeconds * 1e9)
                 }
                 connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                // A short read emptied the socket: skip the recv that would only say EAGAIN. Bytes that
+                // arrive later raise a new edge.
+                if count < readBuffer.count { connection.readable = false }
             } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
                 if errno == EAGAIN { connection.readable = false }
             } else {

@@ -84,9 +84,19 @@ public struct Logger: Sendable {
         _ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [(String, String)] = []
     ) {
         guard level <= self.level else { return }
-        var line = "<\(level.rawValue)>" + message()
-        for (key, value) in context + fields {
-            line += " \(key)=\(Logger.quoted(value))"
+        var line = "<\(level.rawValue)>"
+        line += message()
+        for (key, value) in context {
+            line += " "
+            line += key
+            line += "="
+            line += Logger.quoted(value)
+        }
+        for (key, value) in fields {
+            line += " "
+            line += key
+            line += "="
+            line += Logger.quoted(value)
         }
         sink.write(line)
     }

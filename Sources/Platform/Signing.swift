@@ -16,8 +16,16 @@ public enum StringToSign {
 
     public static func make(headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
         let signed = headers.filter { signedHeaderNames.contains($0.name) && !$0.value.isEmpty }
-            .sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
-        var out = Array(signed.map { "\($0.name)=\($0.value)" }.joined(separator: "&").utf8)
+            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        // Bytes appended directly: every callback verifies one of these on the event loop.
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + signed.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        for (index, header) in signed.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "&")) }
+            out.append(contentsOf: header.name.utf8)
+            out.append(UInt8(ascii: "="))
+            out.append(contentsOf: header.value.utf8)
+        }
         out.append(contentsOf: body)
         return out
     }

@@ -18,6 +18,18 @@ import Testing
         #expect(line.filter { $0 == 0x0A }.count == 1)
     }
 
+    @Test(arguments: ["u-42", "a\"b\\c", "tab\there", "nul\u{0}del\u{7F}", "用户/\r\n", ""])
+    func encodeWritesWhatTheGeneralJSONEncoderWrites(userId: String) {
+        let binding = makeBinding(userId: userId)
+        var expected = JSONValue.object([
+            ("serialNo", .string(binding.serialNo)), ("userId", .string(binding.userId)),
+            ("openId", .string(binding.openId)), ("merchantId", .string(binding.merchantId)),
+            ("businessId", .string(binding.businessId)), ("boundAt", .string("2026-11-26T15:47:21.123Z")),
+        ]).encoded()
+        expected.append(0x0A)
+        #expect(LedgerLine.encode(binding) == expected)
+    }
+
     @Test func roundTrips() throws {
         for binding in [makeBinding(), makeBinding(userId: "用户 \"42\"\t", openId: "O_-9", boundAt: 0)] {
             var line = LedgerLine.encode(binding)
