@@ -129,7 +129,10 @@ public final class Daemon: @unchecked Sendable {
         // one event loop serves it; the IPC API's handlers block (platform calls, long-polls): a thread
         // per connection.
         callbackServer = try EventLoopServer(
-            name: "callback", listener: callbackFD, logger: logger, renderError: renderCallbackError,
+            name: "callback", listener: callbackFD,
+            // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
+            loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
+            renderError: renderCallbackError,
             handler: { request, peer, responder in
                 endpoint.handle(request, peer: peer, respond: responder.respond)
             })

@@ -11,66 +11,49 @@ import Synchronization
 /// Completes one request handed to an `AsyncRequestHandler`. Call `respond` exactly once, from any
 /// thread: on the loop's thread the answer is written at once, from another it is queued for the loop.
 public struct Responder: Sendable {
-    let server: EventLoopServer
-    let token: UInt64
+    fileprivate let loop: Loop
+    fileprivate let token: UInt64
 
-    public func respond(_ response: HTTPResponse) { server.complete(token, response) }
+    public func respond(_ response: HTTPResponse) { loop.complete(token, response) }
 }
 
 /// Answers one request without blocking the loop: quick work inline, then `respond`, now or later
 /// (say, once a ledger sync covering the request has finished on another thread).
 public typealias AsyncRequestHandler = @Sendable (HTTPRequest, Peer, Responder) -> Void
 
-/// Serves HTTP/1.1 on one listening socket from a single epoll event loop.
+/// Serves HTTP/1.1 on one listening socket from epoll event loops, one thread each.
 ///
-/// For endpoints whose work never blocks, so thousands of connections cost one thread and no context
-/// switch per request: the public callback port, where the only wait (the ledger's fsync) happens on
-/// the ledger's own thread and comes back as a `Responder` call. Limits, deadlines, refusals and the
-/// shutdown contract are those of `HTTPServer`, the thread-per-connection server for handlers that block.
+/// For endpoints whose work never blocks, so thousands of connections cost a thread per core and no
+/// context switch per request: the public callback port, where the only wait (the ledger's fsync)
+/// happens on the ledger's own thread and comes back as a `Responder` call. The first loop accepts and
+/// deals connections out in turn, so the loops share the work evenly. Limits, deadlines, refusals and
+/// the shutdown contract are those of `HTTPServer`, the thread-per-connection server for handlers that
+/// block.
 public final class EventLoopServer: @unchecked Sendable {
     public typealias Limits = HTTPServer.Limits
 
     public let name: String
     public let listener: FileDescriptor
-    private let limits: Limits
-    private let logger: Logger
-    private let handler: AsyncRequestHandler
-    private let renderError: ErrorRenderer
-    private let epoll: Epoll
-    private let wakeup: EventCounter
+    let limits: Limits
+    let logger: Logger
+    let handler: AsyncRequestHandler
+    let renderError: ErrorRenderer
+    fileprivate var loops: [Loop] = []
 
-    // Shared with other threads.
-    /// Responses finished on other threads, for the loop to write.
-    private let mailbox = Mutex<[(UInt64, HTTPResponse)]>([])
-    private let stopRequested = Atomic<Bool>(false)
+    // Shared by the loops.
+    let stopRequested = Atomic<Bool>(false)
     /// Set when shutdown's grace ran out: close everything now.
-    private let abandonRequested = Atomic<Bool>(false)
-    private let lastBeat = Atomic<UInt64>(0)
-    private let openConnections = Atomic<Int>(0)
-    /// The loop's pthread while it runs (0 otherwise), so a handler answering inline skips the mailbox.
-    private let loopThread = Atomic<UInt>(0)
-    private let finished = Condition()
-    private var loopFinished = false  // guarded by `finished`
+    let abandonRequested = Atomic<Bool>(false)
+    let openConnections = Atomic<Int>(0)
+    let finished = Condition()
+    var loopsRunning = 0  // guarded by `finished`
+    /// Set once, before the loops start.
+    var heartbeatNanos: UInt64?
+    let sweepInterval: UInt64
 
-    // Owned by the loop thread.
-    private var connections: [Connection?] = []
-    private var freeSlots: [Int] = []
-    private var generation: UInt64 = 0
-    private var heartbeatNanos: UInt64?
-    private var listening = false
-    private var acceptPausedUntil: UInt64 = 0
-    private var lastAcceptErrorLog: UInt64 = 0
-    private var lastRefusalLog: UInt64 = 0
-    private var refusalsSinceLog = 0
-    private var nextSweep: UInt64 = 0
-    private let sweepInterval: UInt64
-    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-
-    private static let listenerToken = UInt64.max
-    private static let wakeupToken = UInt64.max - 1
-
+    /// `loops` threads serve the connections (at least one); a core each is the natural number.
     public init(
-        name: String, listener: FileDescriptor, limits: Limits = Limits(), logger: Logger,
+        name: String, listener: FileDescriptor, limits: Limits = Limits(), loops: Int = 1, logger: Logger,
         renderError: @escaping ErrorRenderer, handler: @escaping AsyncRequestHandler
     ) throws {
         self.name = name
@@ -79,32 +62,32 @@ public final class EventLoopServer: @unchecked Sendable {
         self.logger = logger.with("listener", name)
         self.handler = handler
         self.renderError = renderError
-        epoll = try Epoll()
-        wakeup = try EventCounter()
         try listener.setNonBlocking()
         // Deadlines are checked by a sweep; a quarter of the shortest timeout keeps each within 25 %.
         let shortest = min(
             limits.requestTimeoutSeconds, limits.idleTimeoutSeconds, limits.writeTimeoutSeconds)
         sweepInterval = UInt64(min(max(shortest / 4, 0.01), 1) * 1e9)
+        for index in 0..<max(loops, 1) { self.loops.append(try Loop(server: self, index: index)) }
     }
-
-    deinit { readBuffer.deallocate() }
 
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
 
-    /// Whether the loop has run within the last `seconds` (only meaningful with a heartbeat).
+    /// Whether every loop has run within the last `seconds` (only meaningful with a heartbeat).
     public func acceptLoopRan(within seconds: Double) -> Bool {
-        MonotonicClock.nowNanos() - lastBeat.load(ordering: .relaxed) <= UInt64(seconds * 1e9)
+        let now = MonotonicClock.nowNanos()
+        return loops.allSatisfy { now - $0.lastBeat.load(ordering: .relaxed) <= UInt64(seconds * 1e9) }
     }
 
-    /// Starts the loop. With `heartbeatSeconds`, it wakes at least that often and records that it ran,
-    /// so a supervisor (the systemd watchdog) can tell a live loop from a stuck one.
+    /// Starts the loops. With `heartbeatSeconds`, each wakes at least that often and records that it
+    /// ran, so a supervisor (the systemd watchdog) can tell live loops from a stuck one.
     public func start(heartbeatSeconds: Double? = nil) {
         heartbeatNanos = heartbeatSeconds.map { UInt64($0 * 1e9) }
-        lastBeat.store(MonotonicClock.nowNanos(), ordering: .relaxed)
-        let thread = Thread { [self] in run() }
-        thread.name = "loop-\(name)"
-        thread.start()
+        finished.withLock { loopsRunning = loops.count }
+        for loop in loops {
+            loop.lastBeat.store(MonotonicClock.nowNanos(), ordering: .relaxed)
+            let thread = Thread { loop.run() }
+            thread.start()
+        }
     }
 
     /// Stops accepting, closes idle connections, lets requests in flight finish and waits up to
@@ -112,10 +95,10 @@ public final class EventLoopServer: @unchecked Sendable {
     @discardableResult
     public func shutdown(graceSeconds: Double) -> Bool {
         stopRequested.store(true, ordering: .sequentiallyConsistent)
-        wakeup.signal()
+        for loop in loops { loop.wakeup.signal() }
         let deadline = MonotonicClock.deadline(afterSeconds: graceSeconds)
         let done = finished.withLock {
-            while !loopFinished {
+            while loopsRunning > 0 {
                 if !finished.wait(untilNanos: deadline) && MonotonicClock.nowNanos() >= deadline {
                     return false
                 }
@@ -124,21 +107,97 @@ public final class EventLoopServer: @unchecked Sendable {
         }
         if !done {
             abandonRequested.store(true, ordering: .sequentiallyConsistent)
-            wakeup.signal()
+            for loop in loops { loop.wakeup.signal() }
         }
         return done
     }
 
-    // MARK: - Completions from any thread
+    /// Hands an accepted connection to the next loop in turn.
+    fileprivate func assign(_ fd: FileDescriptor, host: String?, from acceptor: Loop) {
+        let target = loops[nextLoop % loops.count]
+        nextLoop &+= 1
+        if target === acceptor {
+            acceptor.admit(fd, host: host)
+        } else {
+            target.adopt(fd, host: host)
+        }
+    }
+    /// Used by the accepting loop only.
+    private var nextLoop = 0
+}
+
+/// One event loop: an epoll set, the connections dealt to it, and its thread. The first loop also
+/// accepts.
+fileprivate final class Loop: @unchecked Sendable {
+    unowned let server: EventLoopServer
+    let index: Int
+    let epoll: Epoll
+    let wakeup: EventCounter
+    let lastBeat = Atomic<UInt64>(0)
+    /// The loop's pthread while it runs (0 otherwise), so a handler answering inline skips the mailbox.
+    private let loopThread = Atomic<UInt>(0)
+
+    // Shared with other threads.
+    /// Responses finished on other threads, and connections the accepting loop dealt to this one.
+    private let mailbox = Mutex<Mailbox>(Mailbox())
+    struct Mailbox {
+        var responses: [(UInt64, HTTPResponse)] = []
+        var connections: [(FileDescriptor, String?)] = []
+        var isEmpty: Bool { responses.isEmpty && connections.isEmpty }
+    }
+
+    // Owned by the loop thread.
+    private var connections: [Connection?] = []
+    private var freeSlots: [Int] = []
+    private var generation: UInt64 = 0
+    private var listening = false
+    private var acceptPausedUntil: UInt64 = 0
+    private var lastAcceptErrorLog: UInt64 = 0
+    private var lastRefusalLog: UInt64 = 0
+    private var refusalsSinceLog = 0
+    private var nextSweep: UInt64 = 0
+    private var openHere = 0
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+    private static let listenerToken = UInt64.max
+    private static let wakeupToken = UInt64.max - 1
+
+    private var name: String { server.name }
+    private var limits: EventLoopServer.Limits { server.limits }
+    private var logger: Logger { server.logger }
+    private var renderError: ErrorRenderer { server.renderError }
+    private var listener: FileDescriptor { server.listener }
+    private var stopRequested: Bool { server.stopRequested.load(ordering: .relaxed) }
+
+    init(server: EventLoopServer, index: Int) throws {
+        self.server = server
+        self.index = index
+        epoll = try Epoll()
+        wakeup = try EventCounter()
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    // MARK: - From other threads
 
     func complete(_ token: UInt64, _ response: HTTPResponse) {
         if loopThread.load(ordering: .relaxed) == pthread_self() {
             deliver(token, response)
             return
         }
-        let wasEmpty = mailbox.withLock { queue in
-            queue.append((token, response))
-            return queue.count == 1
+        post { $0.responses.append((token, response)) }
+    }
+
+    /// A connection accepted by the first loop, for this one to serve.
+    func adopt(_ fd: FileDescriptor, host: String?) {
+        post { $0.connections.append((fd, host)) }
+    }
+
+    private func post(_ body: (inout Mailbox) -> Void) {
+        let wasEmpty = mailbox.withLock { box in
+            let empty = box.isEmpty
+            body(&box)
+            return empty
         }
         // One wake-up per batch: the loop empties the whole mailbox each time it wakes.
         if wasEmpty { wakeup.signal() }
@@ -146,14 +205,16 @@ public final class EventLoopServer: @unchecked Sendable {
 
     // MARK: - The loop
 
-    private func run() {
+    func run() {
         loopThread.store(pthread_self(), ordering: .relaxed)
         // Named for top/perf/gdb (and the kernel's 15-byte limit).
-        CurrentThread.setName("loop-\(name)")
+        CurrentThread.setName(index == 0 ? "loop-\(name)" : "loop\(index)-\(name)")
         do {
-            try epoll.add(listener, [.readable], token: Self.listenerToken)
+            if index == 0 {
+                try epoll.add(listener, [.readable], token: Self.listenerToken)
+                listening = true
+            }
             try epoll.add(wakeup.descriptor, [.readable], token: Self.wakeupToken)
-            listening = true
         } catch {
             logger.critical("event loop set-up failed", [("error", "\(error)")])
         }
@@ -161,17 +222,17 @@ public final class EventLoopServer: @unchecked Sendable {
         while true {
             let now = MonotonicClock.nowNanos()
             lastBeat.store(now, ordering: .relaxed)
-            if abandonRequested.load(ordering: .relaxed) { break }
-            if !stopping && stopRequested.load(ordering: .relaxed) {
+            if server.abandonRequested.load(ordering: .relaxed) { break }
+            if !stopping && stopRequested {
                 stopping = true
                 beginStopping()
             }
-            if stopping && openConnections.load(ordering: .relaxed) == 0 { break }
+            if stopping && openHere == 0 { break }
             if now >= nextSweep {
                 sweep(now: now)
-                nextSweep = now + sweepInterval
+                nextSweep = now + server.sweepInterval
             }
-            if !listening && !stopping && acceptPausedUntil != 0 && now >= acceptPausedUntil {
+            if index == 0 && !listening && !stopping && acceptPausedUntil != 0 && now >= acceptPausedUntil {
                 acceptPausedUntil = 0
                 listening = (try? epoll.add(listener, [.readable], token: Self.listenerToken)) != nil
             }
@@ -190,11 +251,18 @@ public final class EventLoopServer: @unchecked Sendable {
         }
         for slot in connections.indices { if let connection = connections[slot] { close(connection) } }
         if listening { epoll.remove(listener) }
-        // Completions that arrive from now on find no connection and are dropped.
+        // Completions that arrive from now on find no connection and are dropped; connections dealt
+        // to a stopped loop are closed.
         loopThread.store(0, ordering: .relaxed)
-        finished.withLock {
-            loopFinished = true
-            finished.broadcast()
+        for (fd, _) in mailbox.withLock({ box in
+            defer { box.connections = [] }; return box.connections
+        }) {
+            fd.close()
+            server.openConnections.subtract(1, ordering: .relaxed)
+        }
+        server.finished.withLock {
+            server.loopsRunning -= 1
+            server.finished.broadcast()
         }
     }
 
@@ -202,9 +270,9 @@ public final class EventLoopServer: @unchecked Sendable {
     /// end of an accept back-off, or the heartbeat; forever when idle without a watchdog (no polling).
     private func timeout(now: UInt64) -> Int32 {
         var until = UInt64.max
-        if openConnections.load(ordering: .relaxed) > 0 { until = nextSweep }
+        if openHere > 0 { until = nextSweep }
         if acceptPausedUntil != 0 { until = min(until, acceptPausedUntil) }
-        if let heartbeatNanos { until = min(until, now + heartbeatNanos) }
+        if let heartbeatNanos = server.heartbeatNanos { until = min(until, now + heartbeatNanos) }
         if until == .max { return -1 }
         return until <= now ? 0 : Int32(min((until - now + 999_999) / 1_000_000, 60_000))
     }
@@ -225,11 +293,12 @@ public final class EventLoopServer: @unchecked Sendable {
 
     private func drainMailbox() {
         wakeup.drain()
-        let responses = mailbox.withLock { queue in
-            defer { queue.removeAll(keepingCapacity: true) }
-            return queue
+        let box = mailbox.withLock { box in
+            defer { box = Mailbox() }
+            return box
         }
-        for (token, response) in responses { deliver(token, response) }
+        for (fd, host) in box.connections { admit(fd, host: host) }
+        for (token, response) in box.responses { deliver(token, response) }
     }
 
     // MARK: - Accepting
@@ -254,18 +323,26 @@ public final class EventLoopServer: @unchecked Sendable {
                 return
             }
             guard let fd = accepted else { return }
-            admit(fd)
+            // The cap counts every loop's connections; a slot is taken before the connection is dealt.
+            guard server.openConnections.load(ordering: .relaxed) < limits.maxConnections else {
+                refuse(fd)
+                continue
+            }
+            server.openConnections.add(1, ordering: .relaxed)
+            let host = Socket.peerHost(fd)
+            // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
+            if host != nil { Socket.setNoDelay(fd) }
+            server.assign(fd, host: host, from: self)
         }
     }
 
-    private func admit(_ fd: FileDescriptor) {
-        guard openConnections.load(ordering: .relaxed) < limits.maxConnections else {
-            refuse(fd)
+    /// Starts serving a connection (already counted against the cap) on this loop.
+    func admit(_ fd: FileDescriptor, host: String?) {
+        if stopRequested {
+            fd.close()
+            server.openConnections.subtract(1, ordering: .relaxed)
             return
         }
-        let host = Socket.peerHost(fd)
-        // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
-        if host != nil { Socket.setNoDelay(fd) }
         generation += 1
         let slot = freeSlots.popLast() ?? connections.count
         if slot == connections.count { connections.append(nil) }
@@ -278,10 +355,11 @@ public final class EventLoopServer: @unchecked Sendable {
         } catch {
             fd.close()
             freeSlots.append(slot)
+            server.openConnections.subtract(1, ordering: .relaxed)
             return
         }
         connections[slot] = connection
-        openConnections.add(1, ordering: .relaxed)
+        openHere += 1
         connection.readable = true  // data may have arrived with the handshake
         drive(connection)
     }
@@ -355,7 +433,7 @@ public final class EventLoopServer: @unchecked Sendable {
             }
             // More bytes needed.
             let midRequest = connection.parser.hasBufferedBytes
-            if !midRequest && stopRequested.load(ordering: .relaxed) {
+            if !midRequest && stopRequested {
                 close(connection)
                 return
             }
@@ -400,7 +478,7 @@ public final class EventLoopServer: @unchecked Sendable {
         var peer = connection.peer
         peer.requestId = "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
         connection.inHandler = true
-        handler(request, peer, Responder(server: self, token: connection.token))
+        server.handler(request, peer, Responder(loop: self, token: connection.token))
         connection.inHandler = false
     }
 
@@ -409,7 +487,7 @@ public final class EventLoopServer: @unchecked Sendable {
         // The connection may be gone (peer closed, shutdown): the answer has nowhere to go.
         guard let connection = connection(for: token), connection.awaiting else { return }
         connection.awaiting = false
-        let keepAlive = connection.keepAlive && !stopRequested.load(ordering: .relaxed)
+        let keepAlive = connection.keepAlive && !stopRequested
         queue(response, on: connection, keepAlive: keepAlive)
         // Inside the handler call, `drive` is still on the stack and carries on by itself.
         if !connection.inHandler { drive(connection) }
@@ -472,7 +550,8 @@ public final class EventLoopServer: @unchecked Sendable {
         connection.fd.close()
         connections[connection.slot] = nil
         freeSlots.append(connection.slot)
-        openConnections.subtract(1, ordering: .relaxed)
+        openHere -= 1
+        server.openConnections.subtract(1, ordering: .relaxed)
     }
 }
 

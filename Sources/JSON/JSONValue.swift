@@ -48,7 +48,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     public static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Ids and timestamps never need escaping: copy them whole (the ledger's hot path).
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+        if text.utf8.allSatisfy({
+            $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+        }) {
             out.append(contentsOf: text.utf8)
             out.append(UInt8(ascii: "\""))
             return

@@ -12,7 +12,8 @@ public enum LedgerLine {
         // Written field by field rather than through a JSONValue tree: this runs once per callback on
         // the callback port's event loop. The bytes are the same (a test pins them to JSONValue's).
         var line: [UInt8] = []
-        line.reserveCapacity(96 + binding.serialNo.utf8.count + binding.userId.utf8.count + binding.openId.utf8.count)
+        line.reserveCapacity(
+            96 + binding.serialNo.utf8.count + binding.userId.utf8.count + binding.openId.utf8.count)
         for (index, (key, value)) in [
             ("serialNo", binding.serialNo), ("userId", binding.userId), ("openId", binding.openId),
             ("merchantId", binding.merchantId), ("businessId", binding.businessId),

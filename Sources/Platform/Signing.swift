@@ -19,7 +19,8 @@ public enum StringToSign {
             .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         // Bytes appended directly: every callback verifies one of these on the event loop.
         var out: [UInt8] = []
-        out.reserveCapacity(body.count + signed.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        out.reserveCapacity(
+            body.count + signed.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
         for (index, header) in signed.enumerated() {
             if index > 0 { out.append(UInt8(ascii: "&")) }
             out.append(contentsOf: header.name.utf8)

@@ -26,6 +26,26 @@ import Testing
         #expect(client.isClosedByPeer(within: 1))
     }
 
+    @Test func connectionsAreDealtToEveryLoopInTurn() throws {
+        // Inline answers run on the loop that serves the connection: let it name itself.
+        let live = try LiveServer(.loopInline, name: "deal") { _, _ in
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
+            return HTTPResponse(
+                status: 200,
+                body: Array("served-by=\(name.trimmingCharacters(in: .whitespacesAndNewlines));".utf8))
+        }
+        var servedBy: [String: Int] = [:]
+        let clients = try (0..<6).map { _ in try live.connect() }
+        for client in clients {
+            client.send(get)
+            let reply = client.receive(until: ";")
+            let name =
+                reply.components(separatedBy: "served-by=").last?.components(separatedBy: ";").first ?? ""
+            servedBy[name, default: 0] += 1
+        }
+        #expect(servedBy == ["loop-deal": 3, "loop1-deal": 3])
+    }
+
     @Test func aLargeAnswerReachesASlowReaderWhole() throws {
         let body = [UInt8](repeating: UInt8(ascii: "z"), count: 4 << 20)
         let live = try LiveServer(.loopAsync, idleTimeout: 30) { _, _ in HTTPResponse(status: 200, body: body)
@@ -98,27 +118,36 @@ import Testing
         client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         #expect(client.isClosedByPeer(within: 2))
         usleep(300_000)
-        let before = try #require(loopThreadSwitches())
+        let before = loopThreadSwitches()
+        #expect(before.count == 2, "both loops found")
         usleep(1_000_000)
-        let after = try #require(loopThreadSwitches())
+        let after = loopThreadSwitches()
         // No connection and no heartbeat: epoll_wait sleeps until something happens.
-        #expect(after - before <= 1, "the loop woke \(after - before) times in 1 s")
+        for (name, count) in after {
+            let woke = count - (before[name] ?? 0)
+            #expect(woke <= 1, "\(name) woke \(woke) times in 1 s")
+        }
         withExtendedLifetime(live) {}
     }
 }
 
-/// Voluntary context switches of this process's `loop-sleepy` thread: each is one wake-up.
-private func loopThreadSwitches() -> Int? {
+/// Voluntary context switches of this process's loop threads for the `sleepy` server, by thread name:
+/// each is one wake-up.
+private func loopThreadSwitches() -> [String: Int] {
+    var counts: [String: Int] = [:]
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
     for task in tasks {
-        guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-            name.trimmingCharacters(in: .whitespacesAndNewlines) == "loop-sleepy",
+        guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8) else {
+            continue
+        }
+        let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard name == "loop-sleepy" || name == "loop1-sleepy",
             let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches") }
             ),
             let count = Int(line.split(separator: "\t").last ?? "")
         else { continue }
-        return count
+        counts[name] = count
     }
-    return nil
+    return counts
 }

@@ -52,8 +52,9 @@ final class LiveServer: @unchecked Sendable {
             threaded!.start()
         case .loopInline, .loopAsync:
             let inline = kind == .loopInline
+            // Two loops, so connections are dealt from the accepting loop to another one as well.
             loop = try EventLoopServer(
-                name: name, listener: listener, limits: limits, logger: Logger(sink: log),
+                name: name, listener: listener, limits: limits, loops: 2, logger: Logger(sink: log),
                 renderError: renderError,
                 handler: { request, peer, responder in
                     if inline {
