@@ -51,7 +51,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Config", "Correlation", "Crypto", "HTTP1", "HTTPServer", "JSON", "Ledger", "Logging",
-                "Platform", "POSIX",
+                "Metrics", "Platform", "POSIX",
             ]
         ),
         // A built-in stand-in for the platform, for `openidd --sandbox`.
