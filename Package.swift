@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "HTTP1"),
         // JSON as we write it (ordered, compact) and the ledger's flat lines as we read them.
         .target(name: "JSON"),
+        // Counters, gauges and histograms, rendered in Prometheus's text format; recording is lock-free.
+        .target(name: "Metrics"),
         // Structured log lines for journald (sd-daemon priority prefixes).
         .target(name: "Logging"),
         // The systemd protocols: sd_notify, the watchdog, socket activation.
@@ -49,7 +51,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Config", "Correlation", "Crypto", "HTTP1", "HTTPServer", "JSON", "Ledger", "Logging",
-                "Platform", "POSIX",
+                "Metrics", "Platform", "POSIX",
             ]
         ),
         // A built-in stand-in for the platform, for `openidd --sandbox`.
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "Logging", "POSIX"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Crypto", "HTTP1", "HTTPClient", "JSON"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),

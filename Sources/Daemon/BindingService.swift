@@ -26,6 +26,7 @@ public final class BindingService: @unchecked Sendable {
     public let settings: Settings
     public let store: Store
     private let logger: Logger
+    let metrics: DaemonMetrics
 
     /// What a reload (SIGHUP) may change without a restart.
     public struct Reloadable: Sendable {
@@ -39,13 +40,16 @@ public final class BindingService: @unchecked Sendable {
         }
     }
 
-    public init(settings: Settings, reloadable: Reloadable, store: Store, registry: Registry, logger: Logger)
-    {
+    public init(
+        settings: Settings, reloadable: Reloadable, store: Store, registry: Registry, logger: Logger,
+        metrics: DaemonMetrics
+    ) {
         self.settings = settings
         self.live = reloadable
         self.store = store
         self.registry = registry
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The keys in force (a reload may have replaced them).
@@ -74,6 +78,17 @@ public final class BindingService: @unchecked Sendable {
     public func issueAuthLink(userId: String, serialNo requested: String?, requestId: String = "")
         -> Result<IssuedLink, IssueError>
     {
+        let result = issue(userId: userId, serialNo: requested, requestId: requestId)
+        switch result {
+        case .success: metrics.authLinksIssued.increment()
+        case .failure(let error): metrics.recordIssueFailure(error)
+        }
+        return result
+    }
+
+    private func issue(userId: String, serialNo requested: String?, requestId: String)
+        -> Result<IssuedLink, IssueError>
+    {
         let now = WallClock.nowMilliseconds()
         let (platform, ttlSeconds, maxPending) = condition.withLock {
             (live.platform, live.ttlSeconds, live.maxPending)
@@ -99,11 +114,17 @@ public final class BindingService: @unchecked Sendable {
 
         let log = logger.with("request", requestId).with("serialNo", serialNo).with("userId", userId)
         let link: String
-        do {
-            link = try platform.requestAuthLink(
+        let platformStartedAt = MonotonicClock.nowNanos()
+        let answer = Result { () throws(PlatformError) in
+            try platform.requestAuthLink(
                 serialNo: serialNo, userId: userId, callbackUrl: request.callbackUrl,
                 nonce: SecureRandom.token(byteCount: 16), timestamp: WallClock.nowMilliseconds())
-        } catch {
+        }
+        metrics.platformRequestDuration.observe(Double(MonotonicClock.nowNanos() - platformStartedAt) / 1e9)
+        switch answer {
+        case .success(let url):
+            link = url
+        case .failure(let error):
             log.warning("auth link refused", [("reason", error.description)])
             condition.withLock {
                 registry.fail(serialNo: serialNo)

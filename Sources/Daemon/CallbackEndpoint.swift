@@ -38,12 +38,15 @@ public struct CallbackEndpoint: Sendable {
         let log = logger.with("request", peer.requestId).with("client", clientAddress(request, peer: peer))
         switch verify(request, log: log) {
         case .refused(let response):
+            service.metrics.callbacks.refused(status: response.status)
             respond(response)
         case .accepted(let serialNo, let token, let openId, let userId):
             // 3. The request it answers.
             let requestLog = log.with("serialNo", serialNo).with("openId", openId)
             service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) { outcome in
-                respond(answer(outcome, log: requestLog))
+                let response = answer(outcome, log: requestLog)
+                service.metrics.callbacks.record(outcome, status: response.status)
+                respond(response)
             }
         }
     }

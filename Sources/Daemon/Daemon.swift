@@ -55,9 +55,11 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         logger.setLevel(configuration.logLevel)
         let startedAt = WallClock.nowMilliseconds()
+        let metrics = DaemonMetrics(version: Daemon.version, startedAt: startedAt)
         let (store, replayed): (Store, Store.Replayed)
         do {
-            (store, replayed) = try Store.open(directory: configuration.storageDirectory, now: startedAt)
+            (store, replayed) = try Store.open(
+                directory: configuration.storageDirectory, now: startedAt, observers: metrics.flushObservers)
         } catch {
             throw DaemonError(description: "storage \(configuration.storageDirectory): \(error)")
         }
@@ -73,7 +75,7 @@ public final class Daemon: @unchecked Sendable {
             settings: BindingService.Settings(account: configuration.account, publicUrl: publicUrl),
             reloadable: try Daemon.reloadable(configuration, keys: keys), store: store,
             registry: replayed.registry,
-            logger: logger)
+            logger: logger, metrics: metrics)
         self.service = service
 
         let callbackFD: FileDescriptor
@@ -119,20 +121,23 @@ public final class Daemon: @unchecked Sendable {
             logger: logger)
         let router = IPCRouter(
             service: service, version: Daemon.version, startedAt: startedAt,
-            callbackListen: callbackAddress.description)
+            callbackListen: callbackAddress.description, metrics: metrics.registry)
         let gate = IPCGate(policy: configuration.ipc.access, logger: logger)
         ipcGate = gate
         var ipcLimits = HTTPServer.Limits()
         // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
         ipcLimits.idleTimeoutSeconds = 120
         // The callback port never blocks on its handler (the ledger's fsync completes asynchronously), so
-        // one event loop serves it; the IPC API's handlers block (platform calls, long-polls): a thread
+        // event loops serve it; the IPC API's handlers block (platform calls, long-polls): a thread
         // per connection.
         callbackServer = try EventLoopServer(
             name: "callback", listener: callbackFD,
             // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
             loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
-            renderError: renderCallbackError,
+            renderError: { status, reason in
+                metrics.callbacks.refused(status: status)
+                return renderCallbackError(status: status, reason: reason)
+            },
             handler: { request, peer, responder in
                 endpoint.handle(request, peer: peer, respond: responder.respond)
             })
@@ -148,6 +153,12 @@ public final class Daemon: @unchecked Sendable {
                     ])
                 return response
             })
+        let servers = (ipc: ipcServer, callback: callbackServer)
+        metrics.observe(
+            service: service,
+            connectionCounts: [
+                "ipc": { servers.ipc.connectionCount }, "callback": { servers.callback.connectionCount },
+            ])
     }
 
     /// The parts of a configuration a reload may swap in: keys, the platform timeout, TTL, limits.

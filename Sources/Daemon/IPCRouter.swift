@@ -2,6 +2,7 @@ import Correlation
 import Foundation
 import HTTP1
 import JSON
+import Metrics
 import Platform
 
 /// The IPC API (SPEC "The IPC API"): pure routing from a request to a response. It never sees a socket.
@@ -11,12 +12,17 @@ public struct IPCRouter: Sendable {
     let startedAt: Int64
     /// Where the callback listener is bound, for `status` and for tests that bound port 0.
     let callbackListen: String
+    let metrics: MetricsRegistry
 
-    public init(service: BindingService, version: String, startedAt: Int64, callbackListen: String) {
+    public init(
+        service: BindingService, version: String, startedAt: Int64, callbackListen: String,
+        metrics: MetricsRegistry
+    ) {
         self.service = service
         self.version = version
         self.startedAt = startedAt
         self.callbackListen = callbackListen
+        self.metrics = metrics
     }
 
     public func handle(_ request: HTTPRequest, requestId: String = "") -> HTTPResponse {
@@ -31,6 +37,11 @@ public struct IPCRouter: Sendable {
         case "/v1/health":
             guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
             return health()
+        case "/metrics":
+            guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }
+            var headers = HTTPHeaders()
+            headers.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            return HTTPResponse(status: 200, headers: headers, body: Array(metrics.render().utf8))
         default:
             if path.hasPrefix("/v1/requests/") {
                 guard request.method == "GET" else { return IPCError.methodNotAllowed(allow: "GET").response }

@@ -19,6 +19,8 @@ import POSIX
 /// the completions, while the next batch gathers behind the running sync.
 public final class AppendLog: @unchecked Sendable {
     public typealias Completion = @Sendable (SystemCallError?) -> Void
+    /// Told of each batch that reached the disk: the lines it held and how long its fdatasync took.
+    public typealias FlushObserver = @Sendable (_ lines: Int, _ syncSeconds: Double) -> Void
 
     public let path: String
     /// Replaced only by `rewrite`, while it holds the flushing role, so the flusher never sees it change.
@@ -41,10 +43,12 @@ public final class AppendLog: @unchecked Sendable {
     private var syncs: UInt64 = 0
     /// When the running flush started (CLOCK_MONOTONIC ns), 0 when none runs.
     private var flushStartedAt: UInt64 = 0
+    private let observer: FlushObserver?
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
-    public init(path: String, durableLength: Int) throws {
+    public init(path: String, durableLength: Int, observer: FlushObserver? = nil) throws {
         self.path = path
+        self.observer = observer
         let existed = FileSystem.exists(path)
         fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: 0o600)
         self.durableLength = durableLength
@@ -187,7 +191,11 @@ public final class AppendLog: @unchecked Sendable {
         do {
             if repair { try fd.truncate(to: offset, subject: path) }
             try writeAll(bytes, at: offset)
+            let syncStartedAt = MonotonicClock.nowNanos()
             try fd.dataSync(subject: path)
+            if let observer {
+                observer(lineCount(bytes), Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
+            }
         } catch let error as SystemCallError {
             result = error
             // Cut back what may have reached the file, so the next batch starts on a line boundary.
@@ -212,6 +220,12 @@ public final class AppendLog: @unchecked Sendable {
         flushing = false
         condition.broadcast()
         return (completions, result)
+    }
+
+    private func lineCount(_ bytes: [UInt8]) -> Int {
+        var lines = 0
+        for byte in bytes where byte == UInt8(ascii: "\n") { lines += 1 }
+        return lines
     }
 
     private func writeAll(_ bytes: [UInt8], at offset: Int) throws {

@@ -50,7 +50,19 @@ public final class Store: Sendable {
         return fd
     }
 
-    public static func open(directory: String, now: Int64) throws -> (Store, Replayed) {
+    /// Who is told of each batch the ledger and the journal write (metrics).
+    public struct FlushObservers: Sendable {
+        public var ledger: AppendLog.FlushObserver?
+        public var journal: AppendLog.FlushObserver?
+        public init(ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil) {
+            self.ledger = ledger
+            self.journal = journal
+        }
+    }
+
+    public static func open(directory: String, now: Int64, observers: FlushObservers = FlushObservers())
+        throws -> (Store, Replayed)
+    {
         try FileSystem.makeDirectory(directory)
         let lock = try lockDirectory(directory)
         var opened = false
@@ -92,8 +104,11 @@ public final class Store: Sendable {
 
         let store = Store(
             directory: directory,
-            ledger: try AppendLog(path: ledgerPath, durableLength: ledgerResult.durableLength),
-            journal: try AppendLog(path: journalPath, durableLength: journalResult.durableLength), lock: lock)
+            ledger: try AppendLog(
+                path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger),
+            journal: try AppendLog(
+                path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal),
+            lock: lock)
         opened = true
         return (store, Replayed(registry: registry, tornTails: torn))
     }

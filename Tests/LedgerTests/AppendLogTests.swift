@@ -163,4 +163,35 @@ import Testing
         // The synchronous path reports the same disk the same way.
         #expect(throws: SystemCallError.self) { try log.append(Array("again\n".utf8)) }
     }
+
+    @Test func theObserverHearsOfEachBatchItsLinesAndSyncTime() throws {
+        let directory = try TemporaryDirectory()
+        let batches = Mutex<[(lines: Int, seconds: Double)]>([])
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0) { lines, seconds in
+            batches.withLock { $0.append((lines, seconds)) }
+        }
+        try log.append(Array("one\n".utf8))
+        try log.append(Array("two\nthree\n".utf8))
+        let seen = batches.withLock { $0 }
+        #expect(seen.map(\.lines) == [1, 2])
+        #expect(seen.allSatisfy { $0.seconds > 0 && $0.seconds < 10 })
+
+        // Many asynchronous appends: the batches' lines add up to what was written.
+        let group = DispatchGroup()
+        for line in 0..<200 {
+            group.enter()
+            log.append(Array("a-\(line)\n".utf8)) { _ in group.leave() }
+        }
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        let all = batches.withLock { $0 }
+        #expect(all.dropFirst(2).map(\.lines).reduce(0, +) == 200)
+        #expect(UInt64(all.count) == log.syncCount)
+    }
+
+    @Test func aFailedBatchIsNotObserved() throws {
+        let observed = Mutex<Int>(0)
+        let log = try AppendLog(path: "/dev/full", durableLength: 0) { _, _ in observed.withLock { $0 += 1 } }
+        #expect(throws: SystemCallError.self) { try log.append(Array("line\n".utf8)) }
+        #expect(observed.withLock { $0 } == 0)
+    }
 }
