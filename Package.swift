@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Crypto", "Platform", "HTTPClient", "HTTP1"],
