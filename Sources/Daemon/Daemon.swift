@@ -181,6 +181,7 @@ public final class Daemon: @unchecked Sendable {
         startBackgroundThread(name: "expiry", every: 60) { [self] in
             service.sweepExpired()
             service.compactJournalIfWorthwhile()
+            logger.reportSuppressedSecurityEvents()
             notify("STATUS=\(statusLine)")
         }
         if let watchdogSeconds {
