@@ -84,6 +84,8 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        // The command's pure parts (the status table); the commands themselves run in IntegrationTests.
+        .testTarget(name: "openidctlTests", dependencies: ["openidctl"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Crypto", "Platform", "HTTPClient", "HTTP1"],
