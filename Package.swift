@@ -86,6 +86,9 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        // The command's pure parts (the status table); the commands themselves run in IntegrationTests.
+        .testTarget(name: "openidctlTests", dependencies: ["openidctl"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Crypto", "Platform", "HTTPClient", "HTTP1"],

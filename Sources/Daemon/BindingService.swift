@@ -19,7 +19,7 @@ public final class BindingService: @unchecked Sendable {
     // Guarded by `condition`.
     private var registry: Registry
     private var shuttingDown = false
-    private var lastPlatformError: String?
+    private var lastPlatformError: (description: String, at: Int64)?
 
     private var live: Reloadable
 
@@ -128,7 +128,7 @@ public final class BindingService: @unchecked Sendable {
             log.warning("auth link refused", [("reason", error.description)])
             condition.withLock {
                 registry.fail(serialNo: serialNo)
-                lastPlatformError = error.description
+                lastPlatformError = (error.description, WallClock.nowMilliseconds())
             }
             // Best effort: a lost "failed" line only means the serialNo reads as pending until it expires.
             try? store.append(.failed(serialNo: serialNo))
@@ -237,13 +237,15 @@ public final class BindingService: @unchecked Sendable {
         public let pending: Int
         public let bindings: Int
         public let lastPlatformError: String?
+        /// When it happened (Unix ms).
+        public let lastPlatformErrorAt: Int64?
     }
 
     public var counts: Counts {
         condition.withLock {
             Counts(
                 pending: registry.openCount, bindings: registry.bindingCount,
-                lastPlatformError: lastPlatformError)
+                lastPlatformError: lastPlatformError?.description, lastPlatformErrorAt: lastPlatformError?.at)
         }
     }
 

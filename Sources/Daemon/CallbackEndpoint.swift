@@ -90,15 +90,18 @@ public struct CallbackEndpoint: Sendable {
         switch service.keys.verify(stringToSign, signature: sign, type: signType) {
         case .valid: break
         case .invalid:
-            log.warning("security: callback signature invalid", [("signType", signType.rawValue)])
+            log.security(.signatureInvalid, "callback signature invalid", [("signType", signType.rawValue)])
             return .refused(fail(401, "signature invalid"))
         case .noKey:
-            log.warning(
-                "security: callback signed with an unconfigured signType", [("signType", signType.rawValue)])
+            log.security(
+                .signTypeUnconfigured, "callback signed with an unconfigured signType",
+                [("signType", signType.rawValue)])
             return .refused(fail(401, "signType \(signType.rawValue) not configured"))
         }
         guard request.headers["businessId"] == service.settings.account.businessId else {
-            log.warning("security: callback for another businessId")
+            log.security(
+                .businessIdMismatch, "callback for another businessId",
+                [("businessId", request.headers["businessId"] ?? "")])
             return .refused(fail(401, "businessId mismatch"))
         }
 
@@ -137,20 +140,21 @@ public struct CallbackEndpoint: Sendable {
             requestLog.info("repeated callback; already bound")
             return success()
         case .conflict(let existing):
-            requestLog.with("userId", existing.userId).warning(
-                "security: serialNo already bound to another openId", [("boundOpenId", existing.openId)])
+            requestLog.with("userId", existing.userId).security(
+                .serialConflict, "serialNo already bound to another openId",
+                [("boundOpenId", existing.openId)])
             return fail(409, "serialNo already bound to another openId")
         case .unknownSerialNo:
             requestLog.notice("callback for an unknown serialNo")
             return fail(404, "unknown serialNo")
         case .tokenMismatch:
-            requestLog.warning("security: callback path token does not match the serialNo")
+            requestLog.security(.tokenMismatch, "callback path token does not match the serialNo")
             return fail(403, "token mismatch")
         case .expired:
             requestLog.notice("callback for an expired request")
             return fail(410, "request expired")
         case .userIdMismatch:
-            requestLog.warning("security: callback userId does not match the request")
+            requestLog.security(.userIdMismatch, "callback userId does not match the request")
             return fail(400, "userId mismatch")
         case .busy:
             return fail(503, "busy")

@@ -25,9 +25,14 @@ public final class Daemon: @unchecked Sendable {
     public struct Listeners: Sendable {
         public var callback: FileDescriptor?
         public var ipc: FileDescriptor?
-        public init(callback: FileDescriptor? = nil, ipc: FileDescriptor? = nil) {
+        /// Whether those given came from systemd, for `status`.
+        public var socketActivated: Bool
+        public init(
+            callback: FileDescriptor? = nil, ipc: FileDescriptor? = nil, socketActivated: Bool = false
+        ) {
             self.callback = callback
             self.ipc = ipc
+            self.socketActivated = socketActivated
         }
     }
 
@@ -45,9 +50,11 @@ public final class Daemon: @unchecked Sendable {
     private let lifecycle = Condition()
     private var stopped = false  // guarded by `lifecycle`
 
-    /// Replays storage and binds both listeners, using any passed in as they are.
+    /// Replays storage and binds both listeners, using any passed in as they are. `sandbox` only says,
+    /// in `status`, that the configuration is `openidd --sandbox`'s own.
     public init(
-        configuration: Configuration, keys: SigningKeys, logger: Logger, listeners: Listeners = Listeners()
+        configuration: Configuration, keys: SigningKeys, logger: Logger, listeners: Listeners = Listeners(),
+        sandbox: Bool = false
     )
         throws
     {
@@ -56,6 +63,7 @@ public final class Daemon: @unchecked Sendable {
         logger.setLevel(configuration.logLevel)
         let startedAt = WallClock.nowMilliseconds()
         let metrics = DaemonMetrics(version: Daemon.version, startedAt: startedAt)
+        let startedAtMonotonic = MonotonicClock.nowNanos()
         let (store, replayed): (Store, Store.Replayed)
         do {
             (store, replayed) = try Store.open(
@@ -119,9 +127,18 @@ public final class Daemon: @unchecked Sendable {
             openIdField: configuration.callback.openIdField,
             trustedProxies: configuration.callback.trustedProxies,
             logger: logger)
+        let configPath =
+            configuration.path.hasPrefix("/")
+            ? configuration.path : FileManager.default.currentDirectoryPath + "/" + configuration.path
         let router = IPCRouter(
-            service: service, version: Daemon.version, startedAt: startedAt,
-            callbackListen: callbackAddress.description, metrics: metrics.registry)
+            service: service,
+            facts: StartupFacts(
+                version: Daemon.version, startedAt: startedAt, startedAtMonotonic: startedAtMonotonic,
+                configPath: configPath, sandbox: sandbox, ipcSocket: ipcSocketPath,
+                ipcActivated: listeners.ipc != nil && listeners.socketActivated,
+                callbackListen: callbackAddress.description,
+                callbackActivated: listeners.callback != nil && listeners.socketActivated),
+            metrics: metrics.registry)
         let gate = IPCGate(policy: configuration.ipc.access, logger: logger)
         ipcGate = gate
         var ipcLimits = HTTPServer.Limits()
@@ -195,6 +212,7 @@ public final class Daemon: @unchecked Sendable {
         startBackgroundThread(name: "expiry", every: 60) { [self] in
             service.sweepExpired()
             service.compactJournalIfWorthwhile()
+            logger.reportSuppressedSecurityEvents()
             notify("STATUS=\(statusLine)")
         }
         if let watchdogSeconds {
@@ -225,8 +243,7 @@ public final class Daemon: @unchecked Sendable {
             return false
         }
         _ = service.counts
-        return !service.store.ledger.isSyncStuck(longerThan: max(seconds, 30))
-            && !service.store.journal.isSyncStuck(longerThan: max(seconds, 30))
+        return !service.store.isSyncStuck(longerThan: max(seconds, Store.stuckSyncSeconds))
     }
 
     /// A status line for systemd (`systemctl status` shows it).

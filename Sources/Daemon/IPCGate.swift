@@ -36,7 +36,7 @@ final class IPCGate: Sendable {
             fields.append(("uid", "unknown"))
             user = "A peer whose user could not be read"
         }
-        logger.warning("security: IPC peer refused", fields)
+        logger.security(.peerRefused, "IPC peer refused", fields)
         return IPCError(
             status: 403, code: "forbidden",
             message:

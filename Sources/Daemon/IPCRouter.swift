@@ -3,25 +3,36 @@ import Foundation
 import HTTP1
 import JSON
 import Metrics
+import POSIX
 import Platform
+
+/// What the daemon knows about itself from start-up, for `GET /v1/health`.
+public struct StartupFacts: Sendable {
+    public var version: String
+    /// Unix ms, for `startedAt`.
+    public var startedAt: Int64
+    /// CLOCK_MONOTONIC ns, for an uptime that a wall-clock step cannot change.
+    public var startedAtMonotonic: UInt64
+    public var configPath: String
+    /// `openidd --sandbox`: the configuration is the sandbox's own.
+    public var sandbox: Bool
+    public var ipcSocket: String
+    /// Whether systemd passed the IPC socket (socket activation) rather than the daemon making it.
+    public var ipcActivated: Bool
+    /// Where the callback listener is bound, for `status` and for tests that bound port 0.
+    public var callbackListen: String
+    public var callbackActivated: Bool
+}
 
 /// The IPC API (SPEC "The IPC API"): pure routing from a request to a response. It never sees a socket.
 public struct IPCRouter: Sendable {
     let service: BindingService
-    let version: String
-    let startedAt: Int64
-    /// Where the callback listener is bound, for `status` and for tests that bound port 0.
-    let callbackListen: String
+    let facts: StartupFacts
     let metrics: MetricsRegistry
 
-    public init(
-        service: BindingService, version: String, startedAt: Int64, callbackListen: String,
-        metrics: MetricsRegistry
-    ) {
+    public init(service: BindingService, facts: StartupFacts, metrics: MetricsRegistry) {
         self.service = service
-        self.version = version
-        self.startedAt = startedAt
-        self.callbackListen = callbackListen
+        self.facts = facts
         self.metrics = metrics
     }
 
@@ -152,24 +163,46 @@ public struct IPCRouter: Sendable {
         return json(200, .object(fields))
     }
 
+    /// Counters only, each O(1): it must stay instant on a ledger of millions of bindings.
     private func health() -> HTTPResponse {
         let counts = service.counts
-        let storageFailure = service.store.failure
+        let store = service.store
+        let storageFailure = store.failure
         var fields: [(String, JSONValue)] = [
             ("status", .string(storageFailure == nil ? "ok" : "storage_failing")),
-            ("version", .string(version)),
-            ("startedAt", .string(Timestamp.rfc3339(milliseconds: startedAt))),
+            ("version", .string(facts.version)),
+            ("startedAt", .string(Timestamp.rfc3339(milliseconds: facts.startedAt))),
             ("pending", .integer(Int64(counts.pending))),
             ("bindings", .integer(Int64(counts.bindings))),
             ("storage", .string(storageFailure.map { "failing: \($0)" } ?? "ok")),
             ("storageDirectory", .string(service.store.directory)),
-            ("callbackListen", .string(callbackListen)),
+            ("callbackListen", .string(facts.callbackListen)),
             ("signType", .string(service.settings.account.signType.rawValue)),
             // fsyncs so far: with group commit, fewer than the lines written under concurrency.
-            ("ledgerSyncs", .integer(Int64(service.store.ledger.syncCount))),
-            ("journalSyncs", .integer(Int64(service.store.journal.syncCount))),
+            ("ledgerSyncs", .integer(Int64(store.ledger.syncCount))),
+            ("journalSyncs", .integer(Int64(store.journal.syncCount))),
+            (
+                "uptimeSeconds",
+                .integer(Int64((MonotonicClock.nowNanos() - facts.startedAtMonotonic) / 1_000_000_000))
+            ),
+            ("configPath", .string(facts.configPath)),
+            ("sandbox", .bool(facts.sandbox)),
+            ("ipcSocket", .string(facts.ipcSocket)),
+            ("ipcActivated", .bool(facts.ipcActivated)),
+            ("callbackActivated", .bool(facts.callbackActivated)),
+            // Durable lengths, as the files will read after a crash.
+            ("ledgerBytes", .integer(Int64(store.ledger.length))),
+            ("journalBytes", .integer(Int64(store.journal.length))),
+            ("storageSyncStuck", .bool(store.isSyncStuck())),
         ]
+        if let last = store.lastStorageError {
+            fields.append(("lastStorageError", .string("\(last.error)")))
+            fields.append(("lastStorageErrorAt", .string(Timestamp.rfc3339(milliseconds: last.at))))
+        }
         if let error = counts.lastPlatformError { fields.append(("lastPlatformError", .string(error))) }
+        if let at = counts.lastPlatformErrorAt {
+            fields.append(("lastPlatformErrorAt", .string(Timestamp.rfc3339(milliseconds: at))))
+        }
         return json(storageFailure == nil ? 200 : 503, .object(fields))
     }
 

@@ -19,6 +19,16 @@ public final class Store: Sendable {
     /// Held (flock) for the store's lifetime: two daemons appending to one ledger would interleave lines.
     private let lock: FileDescriptor
     private let lastFailure = Mutex<SystemCallError?>(nil)
+    private let lastError = Mutex<StorageError?>(nil)
+
+    /// A write or sync that failed, and when (Unix ms); kept after storage recovers, for `status`.
+    public struct StorageError: Sendable {
+        public let error: SystemCallError
+        public let at: Int64
+    }
+
+    /// A ledger or journal sync running longer than this counts as stuck (a hung disk).
+    public static let stuckSyncSeconds = 30.0
 
     public struct Replayed: Sendable {
         public let registry: Registry
@@ -122,7 +132,7 @@ public final class Store: Sendable {
     /// thread) once it is fsynced, with nil, or with the error.
     public func append(_ binding: Binding, completion: @escaping @Sendable (SystemCallError?) -> Void) {
         ledger.append(LedgerLine.encode(binding)) { [self] error in
-            lastFailure.withLock { $0 = error }
+            record(error)
             completion(error)
         }
     }
@@ -136,10 +146,17 @@ public final class Store: Sendable {
     private func recording(_ write: () throws -> Void) throws {
         do {
             try write()
-            lastFailure.withLock { $0 = nil }
+            record(nil)
         } catch let error as SystemCallError {
-            lastFailure.withLock { $0 = error }
+            record(error)
             throw error
+        }
+    }
+
+    private func record(_ error: SystemCallError?) {
+        lastFailure.withLock { $0 = error }
+        if let error {
+            lastError.withLock { $0 = StorageError(error: error, at: WallClock.nowMilliseconds()) }
         }
     }
 
@@ -155,4 +172,12 @@ public final class Store: Sendable {
 
     /// The first storage failure still standing, for health reports.
     public var failure: SystemCallError? { lastFailure.withLock { $0 } }
+
+    /// The most recent storage failure since start-up, even if storage has recovered since.
+    public var lastStorageError: StorageError? { lastError.withLock { $0 } }
+
+    /// Whether a ledger or journal sync has been running for over `stuckSyncSeconds`.
+    public func isSyncStuck(longerThan seconds: Double = Store.stuckSyncSeconds) -> Bool {
+        ledger.isSyncStuck(longerThan: seconds) || journal.isSyncStuck(longerThan: seconds)
+    }
 }

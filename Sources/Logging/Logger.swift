@@ -52,11 +52,16 @@ public struct Logger: Sendable {
     private let threshold: Threshold
     private let sink: any LogSink
     private var context: [(String, String)]
+    /// Shared by every copy of this logger, so security events are limited per process, not per request.
+    let audit: AuditLimiter
 
-    public init(level: LogLevel = .info, sink: any LogSink = StandardErrorSink()) {
+    public init(
+        level: LogLevel = .info, sink: any LogSink = StandardErrorSink(), audit: AuditLimiter = AuditLimiter()
+    ) {
         self.threshold = Threshold(level)
         self.sink = sink
         self.context = []
+        self.audit = audit
     }
 
     public var level: LogLevel { threshold.level }

@@ -215,14 +215,7 @@ case "status":
     if jsonOutput {
         printJSON(raw)
     } else {
-        for key in [
-            "status", "version", "startedAt", "pending", "bindings", "storage", "storageDirectory",
-            "callbackListen", "signType", "lastPlatformError",
-        ]
-        where object[key] != nil {
-            print(key.padding(toLength: 18, withPad: " ", startingAt: 0) + field(object, key))
-        }
-        print("socket".padding(toLength: 18, withPad: " ", startingAt: 0) + socketPath)
+        print(StatusTable.render(object, socket: socketPath), terminator: "")
     }
     exit(status == 200 ? 0 : 1)
 

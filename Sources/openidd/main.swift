@@ -79,7 +79,7 @@ do {
         sandboxPlatform = setup.platform
         daemon = try Daemon(
             configuration: setup.configuration, keys: try setup.configuration.loadKeys(), logger: logger,
-            listeners: Daemon.Listeners(callback: setup.callbackListener))
+            listeners: Daemon.Listeners(callback: setup.callbackListener), sandbox: true)
         daemon.start()
         FileHandle.standardOutput.write(Data(setup.banner(ipcSocket: daemon.ipcSocketPath).utf8))
     } else {
@@ -90,7 +90,8 @@ do {
         }
         daemon = try Daemon(
             configuration: configuration, keys: try configuration.loadKeys(), logger: logger,
-            listeners: Daemon.Listeners(callback: activated["callback"], ipc: activated["ipc"]))
+            listeners: Daemon.Listeners(
+                callback: activated["callback"], ipc: activated["ipc"], socketActivated: !activated.isEmpty))
         daemon.start(watchdogSeconds: Watchdog.timeout(environment: environment)) { notifier.send($0) }
     }
 } catch {

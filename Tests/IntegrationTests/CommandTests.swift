@@ -162,6 +162,13 @@ import Testing
         let get = try run(Binaries.openidctl, ["--socket", socket, "get", "alice"])
         #expect(get.status == 0)
         #expect(get.stdout.hasPrefix("sandbox_"))
+        // status names the sandbox's configuration as such.
+        let status = try run(Binaries.openidctl, ["--socket", socket, "status"])
+        #expect(status.stdout.contains("configPath        \(sandboxDirectory)/config.json (sandbox)\n"))
+        let statusJSON = try run(Binaries.openidctl, ["--socket", socket, "--json", "status"])
+        let health = try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any]
+        #expect(health?["sandbox"] as? Bool == true)
+        #expect(health?["configPath"] as? String == sandboxDirectory + "/config.json")
     }
 }
 

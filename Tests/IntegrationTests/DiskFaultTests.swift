@@ -52,6 +52,16 @@ import Testing
         let health = try daemon.ipc("GET", "/v1/health")
         #expect(health.status == 503)
         #expect(health.json["status"] as? String == "storage_failing")
+        // openidctl status says so, with the error and when, and exits 1.
+        let failingStatus = try run(Binaries.openidctl, ["--socket", daemon.socketPath, "status"])
+        #expect(failingStatus.status == 1)
+        #expect(failingStatus.stdout.contains("status            storage_failing\n"))
+        let storageErrorRow = failingStatus.stdout.split(separator: "\n").first {
+            $0.hasPrefix("lastStorageError  ")
+        }
+        #expect(
+            storageErrorRow?.contains("No space left on device (at 20") == true, "\(failingStatus.stdout)")
+        #expect(health.json["lastStorageErrorAt"] is String)
         // The refused request is still pending (nothing half-done in memory) and reads as such.
         #expect(
             try daemon.ipc("GET", "/v1/requests/\(failed.serialNo)").json["state"] as? String == "pending")
@@ -75,7 +85,11 @@ import Testing
             body: callbackBody(serialNo: failed.serialNo, openId: "oid-\(failed.serialNo)"))
         #expect(retry.text == "SUCCESS")
         acknowledged.append(failed.serialNo)
-        #expect(try daemon.ipc("GET", "/v1/health").status == 200)
+        let recovered = try daemon.ipc("GET", "/v1/health")
+        #expect(recovered.status == 200)
+        // The last error stays on record after storage recovers.
+        #expect((recovered.json["lastStorageError"] as? String)?.contains("No space left on device") == true)
+        #expect(try run(Binaries.openidctl, ["--socket", daemon.socketPath, "status"]).status == 0)
         #expect(try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"after"}"#).status == 200)
 
         // The ledger holds every acknowledged binding exactly once, each line whole.

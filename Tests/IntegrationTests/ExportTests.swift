@@ -23,15 +23,6 @@ private func peakResidentBytes(of pid: pid_t) -> Int? {
 @_silgen_name("pipe2")
 private func glibcPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 
-/// A ledger line as the daemon writes it, newline included.
-private func ledgerLine(
-    _ serialNo: String, userId: String = "u-1", openId: String = "o-1",
-    boundAt: String = "2026-11-26T08:00:00.000Z"
-) -> String {
-    #"{"serialNo":"\#(serialNo)","userId":"\#(userId)","openId":"\#(openId)","merchantId":"mch-eb1b","businessId":"biz-754e0c5d","boundAt":"\#(boundAt)"}"#
-        + "\n"
-}
-
 /// A storage directory holding `ledger` as its bindings.jsonl.
 private func storage(_ ledger: String) -> TemporaryDirectory {
     let directory = TemporaryDirectory()
@@ -359,37 +350,9 @@ private func spawnOpenidctl(_ arguments: [String], readOutput: (Int32, pid_t) ->
         let directory = TemporaryDirectory()
         let path = directory.path + "/bindings.jsonl"
         let count = 1_000_000
-        let template = Array(ledgerLine("s0000000", userId: "u0000000", openId: "o0000000").utf8)
-        let digitOffsets = [UInt8(ascii: "s"), UInt8(ascii: "u"), UInt8(ascii: "o")].map { letter in
-            template.indices.first { template[$0] == letter && template[$0 + 1] == UInt8(ascii: "0") }! + 1
-        }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        try #require(fd >= 0)
-        let linesPerChunk = 10_000
-        var chunk = [UInt8](repeating: 0, count: template.count * linesPerChunk)
-        chunk.withUnsafeMutableBufferPointer { chunk in
-            for index in 0..<linesPerChunk {
-                template.withUnsafeBufferPointer {
-                    (chunk.baseAddress! + index * template.count).update(
-                        from: $0.baseAddress!, count: template.count)
-                }
-            }
-            for first in stride(from: 0, to: count, by: linesPerChunk) {
-                for index in 0..<linesPerChunk {
-                    var number = first + index
-                    let line = chunk.baseAddress! + index * template.count
-                    for position in (0..<7).reversed() {
-                        let digit = UInt8(ascii: "0") + UInt8(number % 10)
-                        number /= 10
-                        for offset in digitOffsets { line[offset + position] = digit }
-                    }
-                }
-                _ = write(fd, chunk.baseAddress!, chunk.count)
-            }
-        }
-        close(fd)
+        let lineLength = try writeNumberedLedger(count: count, to: path)
         let fileSize = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-        #expect(fileSize == count * template.count)
+        #expect(fileSize == count * lineLength)
 
         var lines = 0
         var lastLine: [UInt8] = []
@@ -414,7 +377,7 @@ private func spawnOpenidctl(_ arguments: [String], readOutput: (Int32, pid_t) ->
                     }
                 }
                 lastLine = Array(
-                    (lastLine + buffer[max(0, got - template.count)..<got]).suffix(template.count))
+                    (lastLine + buffer[max(0, got - lineLength)..<got]).suffix(lineLength))
             }
         }
         #expect(result.status == 0, "\(result.stderr)")

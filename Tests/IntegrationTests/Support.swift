@@ -193,8 +193,8 @@ final class DaemonUnderTest: @unchecked Sendable {
 
     deinit { stop(signal: SIGKILL) }
 
-    /// Starts the daemon and waits until its IPC socket answers.
-    func start() throws {
+    /// Starts the daemon and waits until its IPC socket answers (replaying a large ledger takes longer).
+    func start(readyWithinSeconds: Double = 15) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.openidd)
         process.arguments = ["--config", configPath]
@@ -210,7 +210,7 @@ final class DaemonUnderTest: @unchecked Sendable {
         process.standardOutput = log
         try process.run()
         self.process = process
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(readyWithinSeconds)
         while Date() < deadline {
             if !process.isRunning {
                 throw TestFailure("openidd exited \(process.terminationStatus): \(self.log)")

@@ -224,6 +224,9 @@ final class MessageList: @unchecked Sendable {
         let answer = try #require(health)
         #expect(answer.status == 200)
         #expect(answer.json["callbackListen"] as? String == "127.0.0.1:\(port)")
+        // status says where each listener came from.
+        #expect(answer.json["callbackActivated"] as? Bool == true)
+        #expect(answer.json["ipcActivated"] as? Bool == true)
         #expect(daemon.log.contains("socket activation sockets=callback,ipc"))
         // The callback port passed by systemd serves callbacks.
         daemon.callbackPort = port
