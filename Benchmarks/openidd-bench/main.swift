@@ -473,10 +473,11 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     let callbackPort = String(listen.split(separator: ":").last ?? "0")
     let syncsBefore = instance.health()?["ledgerSyncs"] as? Int ?? 0
     let openiddTicksBefore = cpuTicks(instance.process!.processIdentifier)
-    let callbacks = wrkFigures(
-        shell(
-            "wrk -t1 -c64 -d\(Int(seconds))s --latency -s \(instance.directory)/callbacks.lua http://127.0.0.1:\(callbackPort)/ -- \(instance.directory)/requests.bin"
-        ))
+    let callbacksOutput = shell(
+        "wrk -t1 -c64 -d\(Int(seconds))s --latency -s \(instance.directory)/callbacks.lua http://127.0.0.1:\(callbackPort)/ -- \(instance.directory)/requests.bin"
+    )
+    if options["verbose"] == "yes" { print(callbacksOutput) }
+    let callbacks = wrkFigures(callbacksOutput)
     let openiddMicroseconds =
         Double(cpuTicks(instance.process!.processIdentifier) - openiddTicksBefore) * 1e4
         / max(callbacks.rate * seconds, 1)

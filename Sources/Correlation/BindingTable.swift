@@ -43,6 +43,7 @@ public struct BindingTable: Sendable {
         var capacity = 16
         while capacity < count * 2 + 2 { capacity *= 2 }
         guard capacity > bySerialNo.capacity else { return }
+        finishGrowth()
         bySerialNo = rebuilt(bySerialNo, capacity: capacity, column: .serialNo)
         latestByUserId = rebuilt(latestByUserId, capacity: capacity, column: .userId)
         newestByOpenId = rebuilt(newestByOpenId, capacity: capacity, column: .openId)
@@ -128,6 +129,7 @@ public struct BindingTable: Sendable {
     public mutating func buildIndexes() {
         let first = bySerialNo.count
         guard first < records.count else { return }
+        finishGrowth()
         var capacity = max(16, bySerialNo.capacity)
         while capacity < records.count * 2 + 2 { capacity *= 2 }
         if capacity != bySerialNo.capacity {
@@ -303,12 +305,42 @@ public struct BindingTable: Sendable {
         return key.withUTF8 { find($0, hash: Self.hash($0), in: index, column: column) }
     }
 
+    /// Grows the indexes at half load, a little at a time: each insert moves 8 old slots of each
+    /// index, so a growth is complete long before the next one is due (that takes as many inserts as
+    /// the old table had slots / 2), and no insert waits for a whole rehash.
     private mutating func growIfNeeded() {
-        guard bySerialNo.needsGrowth(adding: 1) else { return }
-        let capacity = max(16, bySerialNo.capacity * 2)
-        bySerialNo = rebuilt(bySerialNo, capacity: capacity, column: .serialNo)
-        latestByUserId = rebuilt(latestByUserId, capacity: capacity, column: .userId)
-        newestByOpenId = rebuilt(newestByOpenId, capacity: capacity, column: .openId)
+        if bySerialNo.needsGrowth(adding: 1) {
+            let capacity = max(16, bySerialNo.capacity * 2)
+            bySerialNo.beginGrowth(to: capacity, hashOf: hasher(.serialNo))
+            latestByUserId.beginGrowth(to: capacity, hashOf: hasher(.userId))
+            newestByOpenId.beginGrowth(to: capacity, hashOf: hasher(.openId))
+        }
+        bySerialNo.move(8, hashOf: hasher(.serialNo))
+        latestByUserId.move(8, hashOf: hasher(.userId))
+        newestByOpenId.move(8, hashOf: hasher(.openId))
+    }
+
+    /// Completes any growth under way (before a bulk rebuild, which reads every entry).
+    private mutating func finishGrowth() {
+        bySerialNo.finishGrowth(hashOf: hasher(.serialNo))
+        latestByUserId.finishGrowth(hashOf: hasher(.userId))
+        newestByOpenId.finishGrowth(hashOf: hasher(.openId))
+    }
+
+    /// The hash of a record's key in `column`, for moving entries between tables.
+    private func hasher(_ column: Column) -> (Int32) -> Int {
+        { [records, arena] entry in
+            let span: Span
+            switch column {
+            case .serialNo: span = records[Int(entry)].serialNo
+            case .userId: span = records[Int(entry)].userId
+            case .openId: span = records[Int(entry)].openId
+            }
+            return arena.withUnsafeBufferPointer {
+                Self.hash(
+                    UnsafeBufferPointer(rebasing: $0[Int(span.offset)..<Int(span.offset + span.length)]))
+            }
+        }
     }
 
     private func rebuilt(_ old: HashIndex, capacity: Int, column: Column) -> HashIndex {
@@ -368,6 +400,13 @@ private func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _
 struct HashIndex: Sendable {
     /// 0 is empty; otherwise `tag << 32 | (record + 1)`.
     private var slots: [UInt64]
+    /// While growing: the slots before the last growth, moved into `slots` a few per insert so no
+    /// single insert pays for rehashing the whole table (a pause of tens of milliseconds at 100k
+    /// bindings, every caller waiting on the registry's lock). Lookups try `slots`, then these.
+    private var previous: [UInt64] = []
+    /// Slots of `previous` already moved.
+    private var moved = 0
+    /// Entries in the index, wherever they sit.
     private(set) var count = 0
 
     init(capacity: Int = 0) {
@@ -376,16 +415,25 @@ struct HashIndex: Sendable {
 
     var capacity: Int { slots.count }
 
+    var isGrowing: Bool { moved < previous.count }
+
     func needsGrowth(adding extra: Int) -> Bool { (count + extra) * 2 > slots.count }
 
+    /// Every entry; only while not growing.
     var entries: [Int32] {
-        slots.compactMap { $0 == 0 ? nil : Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) - 1 }
+        precondition(!isGrowing)
+        return slots.compactMap { $0 == 0 ? nil : Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) - 1 }
     }
 
     @inline(__always)
     private static func tag(_ hash: Int) -> UInt64 { UInt64(truncatingIfNeeded: hash) >> 32 }
 
     func find(hash: Int, matches: (Int32) -> Bool) -> Int32? {
+        if let found = Self.find(in: slots, hash: hash, matches: matches) { return found }
+        return isGrowing ? Self.find(in: previous, hash: hash, matches: matches) : nil
+    }
+
+    private static func find(in slots: [UInt64], hash: Int, matches: (Int32) -> Bool) -> Int32? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
         let tag = Self.tag(hash)
@@ -404,24 +452,73 @@ struct HashIndex: Sendable {
     }
 
     mutating func insert(_ entry: Int32, hash: Int) {
+        Self.place(Self.tag(hash) << 32 | UInt64(UInt32(entry) + 1), hash: hash, in: &slots)
+        count += 1
+    }
+
+    private static func place(_ value: UInt64, hash: Int, in slots: inout [UInt64]) {
         let mask = slots.count - 1
         var slot = hash & mask
-        let value = Self.tag(hash) << 32 | UInt64(UInt32(entry) + 1)
         slots.withUnsafeMutableBufferPointer { slots in
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = value
         }
-        count += 1
     }
 
-    /// Points the slot holding `old` at `new` (same key, so same hash and probe sequence).
+    /// Points the slot holding `old` at `new` (same key, so same hash and probe sequence), in whichever
+    /// table holds it: an entry not yet moved is updated where it is and moved with its new value.
     mutating func replace(_ old: Int32, with new: Int32, hash: Int) {
+        let oldValue = Self.tag(hash) << 32 | UInt64(UInt32(old) + 1)
+        let newValue = Self.tag(hash) << 32 | UInt64(UInt32(new) + 1)
+        if Self.replace(oldValue, with: newValue, hash: hash, in: &slots) { return }
+        if isGrowing && Self.replace(oldValue, with: newValue, hash: hash, in: &previous) { return }
+        preconditionFailure("replaced entry not in the index")
+    }
+
+    private static func replace(_ old: UInt64, with new: UInt64, hash: Int, in slots: inout [UInt64]) -> Bool
+    {
+        guard !slots.isEmpty else { return false }
         let mask = slots.count - 1
         var slot = hash & mask
-        let oldValue = Self.tag(hash) << 32 | UInt64(UInt32(old) + 1)
-        slots.withUnsafeMutableBufferPointer { slots in
-            while slots[slot] != oldValue { slot = (slot + 1) & mask }
-            slots[slot] = Self.tag(hash) << 32 | UInt64(UInt32(new) + 1)
+        return slots.withUnsafeMutableBufferPointer { slots in
+            while slots[slot] != 0 {
+                if slots[slot] == old {
+                    slots[slot] = new
+                    return true
+                }
+                slot = (slot + 1) & mask
+            }
+            return false
         }
+    }
+
+    /// Starts growing to `capacity` slots: inserts go to the new table from now on, and `move` carries
+    /// the old entries over. Finishes any growth still under way first.
+    mutating func beginGrowth(to capacity: Int, hashOf: (Int32) -> Int) {
+        finishGrowth(hashOf: hashOf)
+        previous = slots
+        moved = 0
+        slots = Array(repeating: 0, count: capacity)
+    }
+
+    /// Moves up to `count` slots' worth of old entries into the new table.
+    mutating func move(_ count: Int, hashOf: (Int32) -> Int) {
+        guard isGrowing else { return }
+        let end = min(moved + count, previous.count)
+        for index in moved..<end {
+            let value = previous[index]
+            guard value != 0 else { continue }
+            let entry = Int32(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
+            Self.place(value, hash: hashOf(entry), in: &slots)
+        }
+        moved = end
+        if moved == previous.count {
+            previous = []
+            moved = 0
+        }
+    }
+
+    mutating func finishGrowth(hashOf: (Int32) -> Int) {
+        move(previous.count, hashOf: hashOf)
     }
 }

@@ -77,4 +77,61 @@ import Testing
         #expect(!table.contains(serialNo: "abc"))
         #expect(!table.contains(serialNo: ""))
     }
+
+    @Test func everyLookupIsRightAfterEveryInsertThroughGrowths() {
+        // A reference model checked after each insert, so lookups are exercised while an index is
+        // half moved (old table, new table, replacements in either).
+        var table = BindingTable()
+        var latest: [String: String] = [:]
+        var all: [String: [String]] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for index in 0..<6_000 {
+            let user = "user-\(Int.random(in: 0..<900, using: &generator))"
+            let open = "open-\(Int.random(in: 0..<400, using: &generator))"
+            let serial = "serial-\(index)"
+            let inserted = table.insert(
+                makeBinding(serialNo: serial, userId: user, openId: open, boundAt: t0 + Int64(index)))
+            #expect(inserted)
+            latest[user] = serial
+            all[open, default: []].append(serial)
+            #expect(table.binding(serialNo: serial)?.openId == open)
+            #expect(table.latest(userId: user)?.serialNo == serial)
+            #expect(table.all(openId: open).map(\.serialNo) == all[open])
+            // And some older keys, which may still sit in the old table.
+            let other = "user-\(Int.random(in: 0..<900, using: &generator))"
+            #expect(table.latest(userId: other)?.serialNo == latest[other])
+            let older = "serial-\(Int.random(in: 0...index, using: &generator))"
+            #expect(table.contains(serialNo: older))
+            let repeated = table.insert(makeBinding(serialNo: older, userId: "x", openId: "y"))
+            #expect(!repeated, "a repeat is refused")
+        }
+        #expect(table.count == 6_000)
+    }
+}
+
+@Suite struct HashIndexGrowthTests {
+    @Test func growthMovesEntriesAFewAtATimeAndLookupsSeeBothTables() {
+        var index = HashIndex(capacity: 64)
+        // An entry's key is its number mod 100, so 105 replaces 5 under the same key (and hash).
+        let hashOf: (Int32) -> Int = { Int($0 % 100) &* 0x5851_F42D_4C95_7F2D }
+        for entry in Int32(0)..<32 { index.insert(entry, hash: hashOf(entry)) }
+        index.beginGrowth(to: 128, hashOf: hashOf)
+        #expect(index.isGrowing)
+        #expect(index.capacity == 128)
+        // Nothing moved yet: every entry is found in the old table.
+        for entry in Int32(0)..<32 { #expect(index.find(hash: hashOf(entry)) { $0 == entry } == entry) }
+        // A replacement of an entry not yet moved is carried over with its new value.
+        index.replace(5, with: 105, hash: hashOf(5))
+        index.move(8, hashOf: hashOf)
+        #expect(index.isGrowing)
+        index.move(1_000, hashOf: hashOf)
+        #expect(!index.isGrowing)
+        #expect(index.count == 32)
+        #expect(index.find(hash: hashOf(5)) { $0 == 105 } == 105)
+        #expect(index.find(hash: hashOf(5)) { $0 == 5 } == nil)
+        for entry in Int32(0)..<32 where entry != 5 {
+            #expect(index.find(hash: hashOf(entry)) { $0 == entry } == entry)
+        }
+        #expect(Set(index.entries) == Set((Int32(0)..<32).map { $0 == 5 ? 105 : $0 }))
+    }
 }
