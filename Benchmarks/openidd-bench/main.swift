@@ -9,6 +9,8 @@
 //       latency percentiles, and ledger fsyncs per 1,000 bindings (group commit at work)
 //   openidd-bench replay [--bindings 1000000] [--pending 100000] [--openidd PATH]
 //       start-up time with a ledger of N bindings and a journal of P pending requests, and the RSS
+//   openidd-bench slowloris [--count 2000] [--connections 400]
+//       a real callback's latency alone and beside N clients holding half-sent requests open
 //
 // Build it in release mode for meaningful figures: swift build -c release
 
@@ -310,9 +312,63 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
     }
 }
 
+// MARK: - Slowloris
+
+/// Sequential callbacks on one connection, alone and then with `--connections` (400) clients holding
+/// half-sent headers open: how much the slow clients delay a real callback.
+@MainActor func benchSlowloris() {
+    let count = Int(options["count"] ?? "2000")!
+    let slowCount = Int(options["connections"] ?? "400")!
+    var instance = Instance()
+    let now = WallClock.nowMilliseconds()
+    let requestsList = (0..<(2 * count)).map { pendingRequest($0, now: now) }
+    writeLines(instance.directory + "/state/pending.jsonl", count: 2 * count) {
+        JournalLine.encode(.pending(requestsList[$0]))
+    }
+    _ = instance.start()
+    let listen = instance.health()?["callbackListen"] as? String ?? ""
+    let port = UInt16(listen.split(separator: ":").last ?? "0")!
+    let prepared: [[UInt8]] = requestsList.enumerated().map { index, request in
+        signedCallback(for: request, index: index, timestamp: now)
+    }
+    func phase(_ range: Range<Int>) -> (p50: Double, p99: Double, ok: Int) {
+        var latencies = [Double](repeating: 0, count: range.count)
+        let ok = latencies.withUnsafeMutableBufferPointer {
+            runConnection(port: port, requests: prepared[range], latencies: $0)
+        }
+        let sorted = latencies.sorted()
+        return (percentile(sorted, 0.5), percentile(sorted, 0.99), ok)
+    }
+    print(
+        "slowloris: \(count) sequential durable callbacks, alone, then beside \(slowCount) half-sent requests"
+    )
+    let alone = phase(0..<count)
+    var slow: [FileDescriptor] = []
+    for _ in 0..<slowCount {
+        let fd = try! Socket.connectTCP(
+            host: "127.0.0.1", port: port, deadlineNanos: MonotonicClock.deadline(afterSeconds: 5))
+        let head = Array("POST /cb/slow HTTP/1.1\r\nHost: merchant.example\r\nContent-Le".utf8)
+        _ = head.withUnsafeBytes { send(fd.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        slow.append(fd)
+    }
+    usleep(200_000)
+    let beside = phase(count..<(2 * count))
+    let open = instance.health()?["bindings"] as? Int ?? 0
+    print(
+        String(
+            format: "  alone            p50 %.3f ms  p99 %.3f ms  (%d SUCCESS)", alone.p50, alone.p99,
+            alone.ok))
+    print(
+        String(
+            format: "  beside %4d slow  p50 %.3f ms  p99 %.3f ms  (%d SUCCESS; %d bindings in all)",
+            slowCount,
+            beside.p50, beside.p99, beside.ok, open))
+    for fd in slow { fd.close() }
+    instance.stop()
+}
+
 // MARK: - Against nginx, in one run
 
-/// Runs a command and returns its standard output.
 /// CPU time (user + system, all threads) a process has used, in ticks of 1/100 s.
 func cpuTicks(_ pid: Int32) -> Int {
     let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
@@ -321,6 +377,7 @@ func cpuTicks(_ pid: Int32) -> Int {
     return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
 }
 
+/// Runs a command and returns its standard output.
 func shell(_ command: String) -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -394,12 +451,6 @@ func closedLoop(
     return Double(done.withLock { $0 }) / seconds
 }
 
-func blocking(_ fd: FileDescriptor) -> FileDescriptor {
-    let flags = fcntl(fd.rawValue, F_GETFL)
-    _ = fcntl(fd.rawValue, F_SETFL, flags & ~O_NONBLOCK)
-    return fd
-}
-
 @MainActor func benchCompare() {
     let seconds = Double(options["seconds"] ?? "8")!
     let count = Int(options["count"] ?? "250000")!
@@ -416,8 +467,10 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
     events { worker_connections 4096; }
     http {
       access_log off;
+      keepalive_requests 1000000000;
       server {
         listen 127.0.0.1:\(nginxPort);
+        listen unix:\(nginxDirectory)/nginx.sock;
         location / { return 200 "ok"; }
         location = /v1/openapi/auth/alipay/url { default_type application/json; return 200 '\(platformAnswer)'; }
       }
@@ -505,23 +558,19 @@ func blocking(_ fd: FileDescriptor) -> FileDescriptor {
         )
     }
 
-    // 2. IPC lookups: the same closed-loop client against nginx over TCP and openidd over the Unix socket.
+    // 2. IPC lookups: the same closed-loop client, over a Unix socket, against nginx and openidd (wrk
+    // cannot speak to a Unix socket).
     let socket = instance.socket
+    let nginxSocket = nginxDirectory + "/nginx.sock"
     let nginxClient = closedLoop(
-        seconds: seconds, connections: 64,
-        connect: {
-            blocking(
-                try! Socket.connectTCP(
-                    host: "127.0.0.1", port: UInt16(nginxPort),
-                    deadlineNanos: MonotonicClock.deadline(afterSeconds: 5)))
-        },
+        seconds: seconds, connections: 64, connect: { try! Socket.connectUnix(path: nginxSocket) },
         request: { _ in Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8) })
     let lookups = closedLoop(
         seconds: seconds, connections: 64, connect: { try! Socket.connectUnix(path: socket) },
         request: { index in
             Array("GET /v1/bindings?userId=user-\(index % max(bound, 1)) HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
         })
-    print(String(format: "  nginx static (same client)   %8.0f req/s", nginxClient))
+    print(String(format: "  nginx static, Unix socket (same client) %8.0f req/s", nginxClient))
     print(
         String(
             format: "  IPC lookups by userId        %8.0f req/s  = %.0f%% of nginx", lookups,
@@ -582,9 +631,10 @@ switch mode {
 case "compare": benchCompare()
 case "replay": benchReplay()
 case "callbacks": benchCallbacks()
+case "slowloris": benchSlowloris()
 default:
     print(
-        "usage: openidd-bench callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N]"
+        "usage: openidd-bench compare [--seconds S] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
     )
     exit(2)
 }
