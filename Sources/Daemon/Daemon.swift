@@ -38,7 +38,7 @@ public final class Daemon: @unchecked Sendable {
 
     public let service: BindingService
     public let callbackServer: EventLoopServer
-    public let ipcServer: HTTPServer
+    public let ipcServer: EventLoopServer
     /// What the callback listener is bound to (with the real port when 0 was asked for).
     public let callbackAddress: SocketAddress
     public let ipcSocketPath: String
@@ -141,12 +141,12 @@ public final class Daemon: @unchecked Sendable {
             metrics: metrics.registry)
         let gate = IPCGate(policy: configuration.ipc.access, logger: logger)
         ipcGate = gate
-        var ipcLimits = HTTPServer.Limits()
+        var ipcLimits = EventLoopServer.Limits()
         // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
         ipcLimits.idleTimeoutSeconds = 120
-        // The callback port never blocks on its handler (the ledger's fsync completes asynchronously), so
-        // event loops serve it; the IPC API's handlers block (platform calls, long-polls): a thread
-        // per connection.
+        // Both listeners are served by event loops, which never block: the callback port's ledger sync
+        // completes on the ledger's thread, and the IPC API's platform calls and long-polls run on
+        // worker threads (see `IPCRouter.mayBlock`, `WorkerPool`).
         callbackServer = try EventLoopServer(
             name: "callback", listener: callbackFD,
             // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
@@ -158,17 +158,33 @@ public final class Daemon: @unchecked Sendable {
             handler: { request, peer, responder in
                 endpoint.handle(request, peer: peer, respond: responder.respond)
             })
-        ipcServer = try HTTPServer(
-            name: "ipc", listener: ipcFD, limits: ipcLimits, logger: logger, renderError: renderIPCError,
-            handler: { request, peer in
-                let response = gate.refusal(for: peer) ?? router.handle(request, requestId: peer.requestId)
-                logger.debug(
-                    "ipc request",
-                    [
-                        ("request", peer.requestId), ("method", request.method), ("path", request.path),
-                        ("status", String(response.status)),
-                    ])
-                return response
+        let blockingWork = WorkerPool(name: "ipc-work")
+        ipcServer = try EventLoopServer(
+            name: "ipc", listener: ipcFD, limits: ipcLimits,
+            loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
+            renderError: renderIPCError,
+            handler: { request, peer, responder in
+                let answer: @Sendable () -> Void = {
+                    let response = router.handle(request, requestId: peer.requestId)
+                    if LogLevel.debug <= logger.level {
+                        logger.debug(
+                            "ipc request",
+                            [
+                                ("request", peer.requestId), ("method", request.method),
+                                ("path", request.path),
+                                ("status", String(response.status)),
+                            ])
+                    }
+                    responder.respond(response)
+                }
+                if let refusal = gate.refusal(for: peer) {
+                    responder.respond(refusal)
+                } else if router.mayBlock(request) {
+                    // Platform calls and long-polls wait: on a worker thread, never on the loop.
+                    blockingWork.run(answer)
+                } else {
+                    answer()
+                }
             })
         let servers = (ipc: ipcServer, callback: callbackServer)
         metrics.observe(

@@ -36,6 +36,12 @@ public struct IPCRouter: Sendable {
         self.metrics = metrics
     }
 
+    /// Whether answering `request` may wait (a platform call, a long-poll): such requests must not run
+    /// on an event loop. Lookups, health and metrics answer from memory.
+    public func mayBlock(_ request: HTTPRequest) -> Bool {
+        request.path == "/v1/auth-url" || request.path.hasPrefix("/v1/requests/")
+    }
+
     public func handle(_ request: HTTPRequest, requestId: String = "") -> HTTPResponse {
         let path = request.path
         switch path {

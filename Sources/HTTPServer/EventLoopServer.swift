@@ -113,13 +113,13 @@ public final class EventLoopServer: @unchecked Sendable {
     }
 
     /// Hands an accepted connection to the next loop in turn.
-    fileprivate func assign(_ fd: FileDescriptor, host: String?, from acceptor: Loop) {
+    fileprivate func assign(_ fd: FileDescriptor, peer: Peer, from acceptor: Loop) {
         let target = loops[nextLoop % loops.count]
         nextLoop &+= 1
         if target === acceptor {
-            acceptor.admit(fd, host: host)
+            acceptor.admit(fd, peer: peer)
         } else {
-            target.adopt(fd, host: host)
+            target.adopt(fd, peer: peer)
         }
     }
     /// Used by the accepting loop only.
@@ -142,7 +142,7 @@ fileprivate final class Loop: @unchecked Sendable {
     private let mailbox = Mutex<Mailbox>(Mailbox())
     struct Mailbox {
         var responses: [(UInt64, HTTPResponse)] = []
-        var connections: [(FileDescriptor, String?)] = []
+        var connections: [(FileDescriptor, Peer)] = []
         var isEmpty: Bool { responses.isEmpty && connections.isEmpty }
     }
 
@@ -189,8 +189,8 @@ fileprivate final class Loop: @unchecked Sendable {
     }
 
     /// A connection accepted by the first loop, for this one to serve.
-    func adopt(_ fd: FileDescriptor, host: String?) {
-        post { $0.connections.append((fd, host)) }
+    func adopt(_ fd: FileDescriptor, peer: Peer) {
+        post { $0.connections.append((fd, peer)) }
     }
 
     private func post(_ body: (inout Mailbox) -> Void) {
@@ -297,7 +297,7 @@ fileprivate final class Loop: @unchecked Sendable {
             defer { box = Mailbox() }
             return box
         }
-        for (fd, host) in box.connections { admit(fd, host: host) }
+        for (fd, peer) in box.connections { admit(fd, peer: peer) }
         for (token, response) in box.responses { deliver(token, response) }
     }
 
@@ -329,15 +329,17 @@ fileprivate final class Loop: @unchecked Sendable {
                 continue
             }
             server.openConnections.add(1, ordering: .relaxed)
-            let host = Socket.peerHost(fd)
+            var peer = Peer(host: Socket.peerHost(fd))
+            // A Unix-socket peer is known by its credentials (SO_PEERCRED), read once, at accept.
+            if peer.host == nil { peer.credentials = try? PeerCredentials.of(fd) }
             // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
-            if host != nil { Socket.setNoDelay(fd) }
-            server.assign(fd, host: host, from: self)
+            if peer.host != nil { Socket.setNoDelay(fd) }
+            server.assign(fd, peer: peer, from: self)
         }
     }
 
     /// Starts serving a connection (already counted against the cap) on this loop.
-    func admit(_ fd: FileDescriptor, host: String?) {
+    func admit(_ fd: FileDescriptor, peer: Peer) {
         if stopRequested {
             fd.close()
             server.openConnections.subtract(1, ordering: .relaxed)
@@ -348,7 +350,7 @@ fileprivate final class Loop: @unchecked Sendable {
         if slot == connections.count { connections.append(nil) }
         let token = generation << 24 | UInt64(slot)
         let connection = Connection(
-            fd: fd, token: token, slot: slot, peer: Peer(host: host),
+            fd: fd, token: token, slot: slot, peer: peer,
             parser: RequestParser(limits: limits.parser))
         do {
             try epoll.add(fd, [.readable, .writable, .readHangUp, .edgeTriggered], token: token)

@@ -46,4 +46,7 @@ public final class Condition: @unchecked Sendable {
     }
 
     public func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Wakes one waiter.
+    public func signal() { pthread_cond_signal(condition) }
 }

@@ -16,35 +16,52 @@ import Testing
         return HTTPResponse(status: 200, body: Array("host=\(peer.host ?? "none") \(credentials)".utf8))
     }
 
-    @Test func aUnixSocketPeerCarriesItsCredentials() throws {
+    @Test(arguments: [ServerKind.threads, .loopInline])
+    func aUnixSocketPeerCarriesItsCredentials(kind: ServerKind) throws {
         let directory = NSTemporaryDirectory() + "openidd-peer-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/peer.sock"
         let listener = try Socket.listenUnix(path: path, mode: 0o600)
-        let server = try HTTPServer(
-            name: "unix", listener: listener, logger: Logger(sink: MemorySink()),
-            renderError: { status, _ in HTTPResponse(status: status) }, handler: Self.describePeer)
-        server.start()
+        let renderError: ErrorRenderer = { status, _ in HTTPResponse(status: status) }
+        let shutdown: () -> Void
+        if kind == .threads {
+            let server = try HTTPServer(
+                name: "unix", listener: listener, logger: Logger(sink: MemorySink()),
+                renderError: renderError,
+                handler: Self.describePeer)
+            server.start()
+            shutdown = { server.shutdown(graceSeconds: 2) }
+        } else {
+            // Two loops: the credentials travel with a connection dealt to the second one.
+            let server = try EventLoopServer(
+                name: "unix", listener: listener, loops: 2, logger: Logger(sink: MemorySink()),
+                renderError: renderError,
+                handler: { request, peer, responder in responder.respond(Self.describePeer(request, peer)) })
+            server.start()
+            shutdown = { server.shutdown(graceSeconds: 2) }
+        }
         defer {
-            server.shutdown(graceSeconds: 2)
+            shutdown()
             listener.close()
         }
 
-        let client = try Socket.connectUnix(path: path)
-        defer { client.close() }
-        let request = Array("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8)
-        _ = try request.withUnsafeBytes { try Socket.send(client, $0) }
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
-            if count == 0 { break }
-            reply += buffer[0..<count]
+        for _ in 0..<2 {
+            let client = try Socket.connectUnix(path: path)
+            defer { client.close() }
+            let request = Array("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8)
+            _ = try request.withUnsafeBytes { try Socket.send(client, $0) }
+            var reply: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
+                if count == 0 { break }
+                reply += buffer[0..<count]
+            }
+            #expect(
+                String(decoding: reply, as: UTF8.self).hasSuffix(
+                    "host=none pid=\(getpid()) uid=\(geteuid()) gid=\(getegid())"))
         }
-        #expect(
-            String(decoding: reply, as: UTF8.self).hasSuffix(
-                "host=none pid=\(getpid()) uid=\(geteuid()) gid=\(getegid())"))
     }
 
     @Test func aTCPPeerHasAnAddressAndNoCredentials() throws {
