@@ -209,6 +209,24 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 // MARK: - Durable callbacks
 
+/// A daemon started with `count` pending requests, its callback port, and each request's signed
+/// callback, ready to send.
+@MainActor func startWithPending(_ count: Int) -> (Instance, UInt16, [[UInt8]]) {
+    var instance = Instance()
+    let now = WallClock.nowMilliseconds()
+    let requestsList = (0..<count).map { pendingRequest($0, now: now) }
+    writeLines(instance.directory + "/state/pending.jsonl", count: count) {
+        JournalLine.encode(.pending(requestsList[$0]))
+    }
+    _ = instance.start()
+    let listen = instance.health()?["callbackListen"] as? String ?? ""
+    let port = UInt16(listen.split(separator: ":").last ?? "0")!
+    let prepared: [[UInt8]] = requestsList.enumerated().map { index, request in
+        signedCallback(for: request, index: index, timestamp: now)
+    }
+    return (instance, port, prepared)
+}
+
 /// One keep-alive connection that sends prepared requests and waits for each `SUCCESS`.
 func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: UnsafeMutableBufferPointer<Double>)
     -> Int
@@ -260,18 +278,7 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
     print("durable callbacks: \(count) distinct serialNos per run, MD5-signed, keep-alive connections")
     print("  conns  callbacks/s    p50 ms   p99 ms   fsyncs per 1000 bindings")
     for concurrency in levels {
-        var instance = Instance()
-        let now = WallClock.nowMilliseconds()
-        let requestsList = (0..<count).map { pendingRequest($0, now: now) }
-        writeLines(instance.directory + "/state/pending.jsonl", count: count) {
-            JournalLine.encode(.pending(requestsList[$0]))
-        }
-        _ = instance.start()
-        let listen = instance.health()?["callbackListen"] as? String ?? ""
-        let port = UInt16(listen.split(separator: ":").last ?? "0")!
-        let prepared: [[UInt8]] = requestsList.enumerated().map { index, request in
-            signedCallback(for: request, index: index, timestamp: now)
-        }
+        let (instance, port, prepared) = startWithPending(count)
         let syncsBefore = instance.health()?["ledgerSyncs"] as? Int ?? 0
         var latencies = [Double](repeating: 0, count: count)
         let perConnection = (count + concurrency - 1) / concurrency
@@ -319,18 +326,7 @@ func runConnection(port: UInt16, requests: ArraySlice<[UInt8]>, latencies: Unsaf
 @MainActor func benchSlowloris() {
     let count = Int(options["count"] ?? "2000")!
     let slowCount = Int(options["connections"] ?? "400")!
-    var instance = Instance()
-    let now = WallClock.nowMilliseconds()
-    let requestsList = (0..<(2 * count)).map { pendingRequest($0, now: now) }
-    writeLines(instance.directory + "/state/pending.jsonl", count: 2 * count) {
-        JournalLine.encode(.pending(requestsList[$0]))
-    }
-    _ = instance.start()
-    let listen = instance.health()?["callbackListen"] as? String ?? ""
-    let port = UInt16(listen.split(separator: ":").last ?? "0")!
-    let prepared: [[UInt8]] = requestsList.enumerated().map { index, request in
-        signedCallback(for: request, index: index, timestamp: now)
-    }
+    let (instance, port, prepared) = startWithPending(2 * count)
     func phase(_ range: Range<Int>) -> (p50: Double, p99: Double, ok: Int) {
         var latencies = [Double](repeating: 0, count: range.count)
         let ok = latencies.withUnsafeMutableBufferPointer {
