@@ -85,7 +85,11 @@ public final class EventLoopServer: @unchecked Sendable {
         finished.withLock { loopsRunning = loops.count }
         for loop in loops {
             loop.lastBeat.store(MonotonicClock.nowNanos(), ordering: .relaxed)
-            let thread = Thread { loop.run() }
+            // The thread keeps the server alive while its loop runs: loops refer to it unowned.
+            let thread = Thread { [self] in
+                loop.run()
+                withExtendedLifetime(self) {}
+            }
             thread.start()
         }
     }
@@ -143,6 +147,8 @@ fileprivate final class Loop: @unchecked Sendable {
     struct Mailbox {
         var responses: [(UInt64, HTTPResponse)] = []
         var connections: [(FileDescriptor, Peer)] = []
+        /// The loop has stopped: nothing posted from now on will be read.
+        var closed = false
         var isEmpty: Bool { responses.isEmpty && connections.isEmpty }
     }
 
@@ -190,7 +196,18 @@ fileprivate final class Loop: @unchecked Sendable {
 
     /// A connection accepted by the first loop, for this one to serve.
     func adopt(_ fd: FileDescriptor, peer: Peer) {
-        post { $0.connections.append((fd, peer)) }
+        let taken = mailbox.withLock { box in
+            if box.closed { return false }
+            box.connections.append((fd, peer))
+            return true
+        }
+        if taken {
+            wakeup.signal()
+        } else {
+            // Dealt while this loop was stopping (the accept raced the shutdown).
+            fd.close()
+            server.openConnections.subtract(1, ordering: .relaxed)
+        }
     }
 
     private func post(_ body: (inout Mailbox) -> Void) {
@@ -255,7 +272,9 @@ fileprivate final class Loop: @unchecked Sendable {
         // to a stopped loop are closed.
         loopThread.store(0, ordering: .relaxed)
         for (fd, _) in mailbox.withLock({ box in
-            defer { box.connections = [] }; return box.connections
+            box.closed = true
+            defer { box.connections = [] }
+            return box.connections
         }) {
             fd.close()
             server.openConnections.subtract(1, ordering: .relaxed)
@@ -294,7 +313,10 @@ fileprivate final class Loop: @unchecked Sendable {
     private func drainMailbox() {
         wakeup.drain()
         let box = mailbox.withLock { box in
-            defer { box = Mailbox() }
+            defer {
+                box.responses = []
+                box.connections = []
+            }
             return box
         }
         for (fd, peer) in box.connections { admit(fd, peer: peer) }
