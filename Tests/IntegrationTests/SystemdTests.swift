@@ -201,11 +201,17 @@ final class MessageList: @unchecked Sendable {
 
         let activator = Process()
         activator.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
-        activator.arguments = [
-            "-l", daemon.socketPath, "-l", "127.0.0.1:\(port)", "--fdname=ipc:callback", Binaries.openidd,
-            "--config",
-            daemon.configPath,
-        ]
+        // systemd-socket-activate hands the daemon a clean environment; under the sanitizers the
+        // daemon still needs their options (CI turns LeakSanitizer off: Swift's enum payloads carry tag
+        // bits in their pointers, which its scan does not recognise).
+        let sanitizerOptions = ["ASAN_OPTIONS", "TSAN_OPTIONS"].filter {
+            ProcessInfo.processInfo.environment[$0] != nil
+        }.flatMap { ["-E", $0] }
+        activator.arguments =
+            ["-l", daemon.socketPath, "-l", "127.0.0.1:\(port)", "--fdname=ipc:callback"] + sanitizerOptions
+            + [
+                Binaries.openidd, "--config", daemon.configPath,
+            ]
         let log = FileHandle(forWritingAtPath: "/dev/null")
         _ = FileManager.default.createFile(atPath: daemon.logPath, contents: nil)
         activator.standardError = FileHandle(forWritingAtPath: daemon.logPath)
