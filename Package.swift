@@ -31,7 +31,7 @@ let package = Package(
         // Counters, gauges and histograms, rendered in Prometheus's text format; recording is lock-free.
         .target(name: "Metrics"),
         // Structured log lines for journald (sd-daemon priority prefixes).
-        .target(name: "Logging"),
+        .target(name: "Logging", dependencies: ["POSIX"]),
         // The systemd protocols: sd_notify, the watchdog, socket activation.
         .target(name: "Systemd", dependencies: ["POSIX"]),
         // HTTP/1.1 server: listeners and connections joined to a request handler.

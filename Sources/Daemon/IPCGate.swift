@@ -8,11 +8,11 @@ import Synchronization
 /// Local access control on the IPC socket: each request's peer (SO_PEERCRED, read once per connection)
 /// is judged against the policy in force, so a reload applies at once, to open connections too.
 final class IPCGate: Sendable {
-    private let policy: Mutex<IPCAccessPolicy>
+    private let policy: Locked<IPCAccessPolicy>
     private let logger: Logger
 
     init(policy: IPCAccessPolicy, logger: Logger) {
-        self.policy = Mutex(policy)
+        self.policy = Locked(policy)
         self.logger = logger
     }
 

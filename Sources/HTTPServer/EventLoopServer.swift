@@ -143,7 +143,7 @@ fileprivate final class Loop: @unchecked Sendable {
 
     // Shared with other threads.
     /// Responses finished on other threads, and connections the accepting loop dealt to this one.
-    private let mailbox = Mutex<Mailbox>(Mailbox())
+    private let mailbox = Locked<Mailbox>(Mailbox())
     struct Mailbox {
         var responses: [(UInt64, HTTPResponse)] = []
         var connections: [(FileDescriptor, Peer)] = []

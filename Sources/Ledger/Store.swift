@@ -18,8 +18,8 @@ public final class Store: Sendable {
     public let journal: AppendLog
     /// Held (flock) for the store's lifetime: two daemons appending to one ledger would interleave lines.
     private let lock: FileDescriptor
-    private let lastFailure = Mutex<SystemCallError?>(nil)
-    private let lastError = Mutex<StorageError?>(nil)
+    private let lastFailure = Locked<SystemCallError?>(nil)
+    private let lastError = Locked<StorageError?>(nil)
 
     /// A write or sync that failed, and when (Unix ms); kept after storage recovers, for `status`.
     public struct StorageError: Sendable {

@@ -1,3 +1,4 @@
+import POSIX
 import Synchronization
 
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ public final class AuditLimiter: Sendable {
     public let burst: Int
     public let perSecond: Double
     private let now: @Sendable () -> UInt64
-    private let buckets = Mutex<[AuditKind: Bucket]>([:])
+    private let buckets = Locked<[AuditKind: Bucket]>([:])
 
     struct Bucket {
         var tokens: Double

@@ -1,3 +1,4 @@
+import POSIX
 import Synchronization
 
 #if canImport(Glibc)
@@ -39,7 +40,7 @@ public struct StandardErrorSink: LogSink {
 
 /// Keeps lines in memory, for tests that assert what was (and was not) logged.
 public final class MemorySink: LogSink {
-    private let storage = Mutex<[String]>([])
+    private let storage = Locked<[String]>([])
     public init() {}
     public func write(_ line: String) { storage.withLock { $0.append(line) } }
     public var lines: [String] { storage.withLock { $0 } }
