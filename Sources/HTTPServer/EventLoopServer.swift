@@ -75,7 +75,12 @@ public final class EventLoopServer: @unchecked Sendable {
     /// Whether every loop has run within the last `seconds` (only meaningful with a heartbeat).
     public func acceptLoopRan(within seconds: Double) -> Bool {
         let now = MonotonicClock.nowNanos()
-        return loops.allSatisfy { now - $0.lastBeat.load(ordering: .relaxed) <= UInt64(seconds * 1e9) }
+        return loops.allSatisfy {
+            // A loop may beat after `now` was read: newer than `now` is recent, not an underflow (which
+            // would trap, and take the daemon down from its own watchdog).
+            let beat = $0.lastBeat.load(ordering: .relaxed)
+            return beat >= now || now - beat <= UInt64(seconds * 1e9)
+        }
     }
 
     /// Starts the loops. With `heartbeatSeconds`, each wakes at least that often and records that it

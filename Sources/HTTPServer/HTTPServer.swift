@@ -66,7 +66,11 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Whether the accept loop has run within the last `seconds` (only meaningful with a heartbeat).
     public func acceptLoopRan(within seconds: Double) -> Bool {
-        MonotonicClock.nowNanos() - lastBeat.load(ordering: .relaxed) <= UInt64(seconds * 1e9)
+        // Read the clock first: a beat stored after it is newer than `now`, and counts as recent
+        // (a plain `now - beat` would trap on the underflow).
+        let now = MonotonicClock.nowNanos()
+        let beat = lastBeat.load(ordering: .relaxed)
+        return beat >= now || now - beat <= UInt64(seconds * 1e9)
     }
 
     public init(

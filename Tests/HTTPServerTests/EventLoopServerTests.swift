@@ -1,6 +1,7 @@
 import Foundation
 import HTTP1
 import HTTPServer
+import Logging
 import POSIX
 import Testing
 
@@ -110,6 +111,34 @@ import Testing
         let reply = client.receive(until: "path=/x")
         #expect(reply.hasPrefix("HTTP/1.1 200"))
         #expect(!reply.contains("/late"))
+    }
+
+    @Test func theHeartbeatCheckRacesTheLoopsSafely() throws {
+        // The watchdog reads the clock, then each loop's last beat; a loop may beat in between. That
+        // beat is newer than the clock reading, and once underflowed (trapping the daemon). Loops beating
+        // every millisecond and a million checks make the race near certain.
+        let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        let server = try EventLoopServer(
+            name: "beat", listener: listener, loops: 2, logger: Logger(sink: MemorySink()),
+            renderError: { status, _ in HTTPResponse(status: status) },
+            handler: { _, _, responder in responder.respond(HTTPResponse(status: 200)) })
+        server.start(heartbeatSeconds: 0.001)
+        defer { server.shutdown(graceSeconds: 2) }
+        var allRecent = true
+        for _ in 0..<1_000_000 where !server.acceptLoopRan(within: 5) { allRecent = false }
+        #expect(allRecent)
+
+        let threadedListener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
+        defer { threadedListener.close() }
+        let threaded = try HTTPServer(
+            name: "beat", listener: threadedListener, logger: Logger(sink: MemorySink()),
+            renderError: { status, _ in HTTPResponse(status: status) },
+            handler: { _, _ in HTTPResponse(status: 200) })
+        threaded.start(heartbeatSeconds: 0.001)
+        defer { threaded.shutdown(graceSeconds: 2) }
+        for _ in 0..<1_000_000 where !threaded.acceptLoopRan(within: 5) { allRecent = false }
+        #expect(allRecent)
     }
 
     @Test func anIdleLoopSleeps() throws {
