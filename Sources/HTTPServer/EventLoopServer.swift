@@ -76,10 +76,7 @@ public final class EventLoopServer: @unchecked Sendable {
     public func acceptLoopRan(within seconds: Double) -> Bool {
         let now = MonotonicClock.nowNanos()
         return loops.allSatisfy {
-            // A loop may beat after `now` was read: newer than `now` is recent, not an underflow (which
-            // would trap, and take the daemon down from its own watchdog).
-            let beat = $0.lastBeat.load(ordering: .relaxed)
-            return beat >= now || now - beat <= UInt64(seconds * 1e9)
+            beatIsRecent($0.lastBeat.load(ordering: .relaxed), now: now, within: seconds)
         }
     }
 

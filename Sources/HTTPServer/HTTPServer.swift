@@ -18,6 +18,13 @@ public struct Peer: Sendable {
     public var requestId: String = ""
 }
 
+/// Whether a loop's last beat lies within `seconds` of `now` (read first). A beat stored after the clock
+/// was read is newer than `now` and counts as recent: a plain `now - beat` would underflow and trap,
+/// taking the daemon down from its own watchdog.
+func beatIsRecent(_ beat: UInt64, now: UInt64, within seconds: Double) -> Bool {
+    beat >= now || now - beat <= UInt64(seconds * 1e9)
+}
+
 /// Request ids count up across all listeners of the process.
 let requestCounter = Atomic<UInt64>(0)
 
@@ -66,11 +73,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Whether the accept loop has run within the last `seconds` (only meaningful with a heartbeat).
     public func acceptLoopRan(within seconds: Double) -> Bool {
-        // Read the clock first: a beat stored after it is newer than `now`, and counts as recent
-        // (a plain `now - beat` would trap on the underflow).
         let now = MonotonicClock.nowNanos()
-        let beat = lastBeat.load(ordering: .relaxed)
-        return beat >= now || now - beat <= UInt64(seconds * 1e9)
+        return beatIsRecent(lastBeat.load(ordering: .relaxed), now: now, within: seconds)
     }
 
     public init(
