@@ -2,6 +2,16 @@
 /// Pure arithmetic (Howard Hinnant's civil-date algorithms), so formatting is fast and locale-free.
 public enum Timestamp {
     public static func rfc3339(milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendRFC3339(milliseconds: milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `rfc3339(milliseconds:)`'s text as bytes: the ledger line for every binding carries one,
+    /// built on the callback port's event loop, so it is written digit by digit rather than through
+    /// String interpolation.
+    public static func appendRFC3339(milliseconds: Int64, to out: inout [UInt8]) {
         let millis = Int(((milliseconds % 1000) + 1000) % 1000)
         let seconds = (milliseconds - Int64(millis)) / 1000
         var days = seconds / 86_400
@@ -11,11 +21,43 @@ public enum Timestamp {
             days -= 1
         }
         let (year, month, day) = civil(fromDays: days)
-        let hour = Int(secondOfDay / 3600)
-        let minute = Int(secondOfDay % 3600 / 60)
-        let second = Int(secondOfDay % 60)
-        return
-            "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+        guard (0...9999).contains(year) else {
+            // Outside four digits (never a real binding's time): the general form, sign and all.
+            let text = "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T"
+            out.append(contentsOf: text.utf8)
+            appendTime(secondOfDay: Int(secondOfDay), millis: millis, to: &out)
+            return
+        }
+        appendDigits(Int(year), 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendTime(secondOfDay: Int(secondOfDay), millis: millis, to: &out)
+    }
+
+    private static func appendTime(secondOfDay: Int, millis: Int, to out: inout [UInt8]) {
+        appendDigits(secondOfDay / 3600, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 3600 / 60, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(millis, 3, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` (0 ≤ value < 10^width) as exactly `width` digits.
+    private static func appendDigits(_ value: Int, _ width: Int, to out: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Parses exactly the form `rfc3339(milliseconds:)` writes; nil for anything else.

@@ -14,17 +14,22 @@ public enum LedgerLine {
         var line: [UInt8] = []
         line.reserveCapacity(
             96 + binding.serialNo.utf8.count + binding.userId.utf8.count + binding.openId.utf8.count)
-        for (index, (key, value)) in [
-            ("serialNo", binding.serialNo), ("userId", binding.userId), ("openId", binding.openId),
-            ("merchantId", binding.merchantId), ("businessId", binding.businessId),
-            ("boundAt", Timestamp.rfc3339(milliseconds: binding.boundAt)),
-        ].enumerated() {
-            line.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            JSONValue.appendString(key, to: &line)
-            line.append(UInt8(ascii: ":"))
-            JSONValue.appendString(value, to: &line)
+        func raw(_ text: StaticString) {
+            line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
-        line.append(UInt8(ascii: "}"))
+        raw(#"{"serialNo":"#)
+        JSONValue.appendString(binding.serialNo, to: &line)
+        raw(#","userId":"#)
+        JSONValue.appendString(binding.userId, to: &line)
+        raw(#","openId":"#)
+        JSONValue.appendString(binding.openId, to: &line)
+        raw(#","merchantId":"#)
+        JSONValue.appendString(binding.merchantId, to: &line)
+        raw(#","businessId":"#)
+        JSONValue.appendString(binding.businessId, to: &line)
+        raw(#","boundAt":""#)
+        Timestamp.appendRFC3339(milliseconds: binding.boundAt, to: &line)
+        raw(#""}"#)
         line.append(0x0A)
         return line
     }

@@ -23,6 +23,14 @@ import Testing
         #expect(Timestamp.parse(text) == milliseconds)
     }
 
+    @Test func appendsAfterWhatTheBufferHolds() {
+        var bytes = Array("boundAt=".utf8)
+        Timestamp.appendRFC3339(milliseconds: 1_628_772_138_668, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "boundAt=2021-08-12T12:42:18.668Z")
+        // Past four-digit years the general form still applies (parse refuses it: never a real time).
+        #expect(Timestamp.rfc3339(milliseconds: 253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+    }
+
     @Test func parseRoundTripsManyValues() {
         var value: Int64 = 0
         var generator = SystemRandomNumberGenerator()
