@@ -3,6 +3,7 @@ import Correlation
 import Foundation
 import HTTP1
 import HTTPServer
+import JSON
 import Logging
 import Platform
 
@@ -18,6 +19,8 @@ public struct CallbackEndpoint: Sendable {
     let openIdField: String?
     let trustedProxies: [CIDR]
     let logger: Logger
+    /// The body fields that may carry the userId (SPEC: userId, thirdAccount, or the configured name).
+    let userIdNames: Set<String>
 
     public init(
         service: BindingService, publicPath: String, openIdField: String?, trustedProxies: [CIDR],
@@ -28,6 +31,7 @@ public struct CallbackEndpoint: Sendable {
         self.openIdField = openIdField
         self.trustedProxies = trustedProxies
         self.logger = logger
+        self.userIdNames = Set(["userId", "thirdAccount", service.settings.account.userIdField])
     }
 
     /// Answers a callback through `respond`: at once for a refusal, or once the binding is on disk. Never
@@ -106,25 +110,23 @@ public struct CallbackEndpoint: Sendable {
         }
 
         // 2. Fields.
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
-        else {
+        guard let object = CallbackBody.fields(request.body) else {
             return .refused(fail(400, "body is not a JSON object"))
         }
-        guard let serialNo = object["serialNo"] as? String, Validation.isValidSerialNo(serialNo) else {
+        guard case .string(let serialNo) = object["serialNo"], Validation.isValidSerialNo(serialNo) else {
             return .refused(fail(400, "serialNo missing or malformed"))
         }
         let openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
         guard let openIdValue = openIdNames.lazy.compactMap({ object[$0] }).first else {
             return .refused(fail(400, "openId missing"))
         }
-        guard let openId = openIdValue as? String, Validation.isValidOpenId(openId) else {
+        guard case .string(let openId) = openIdValue, Validation.isValidOpenId(openId) else {
             return .refused(fail(400, "openId malformed"))
         }
-        let userIdNames = Set(["userId", "thirdAccount", service.settings.account.userIdField])
         var userId: String?
         for name in userIdNames {
             guard let value = object[name] else { continue }
-            guard let text = value as? String else { return .refused(fail(400, "\(name) malformed")) }
+            guard case .string(let text) = value else { return .refused(fail(400, "\(name) malformed")) }
             userId = text
         }
         return .accepted(serialNo: serialNo, token: token, openId: openId, userId: userId)
@@ -194,4 +196,29 @@ func plain(_ status: Int, _ text: String) -> HTTPResponse {
 /// The server's own refusals on the callback port, in the callback's `FAIL <reason>` dialect.
 public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
     plain(status, "FAIL \(reason)")
+}
+
+/// A callback body's top-level fields, as far as the checks need them: a string, or something else.
+enum CallbackBody {
+    enum Value: Equatable {
+        case string(String)
+        case other
+    }
+
+    /// The fields of a JSON object, or nil when the body is not one. The platform's bodies are flat
+    /// objects of strings and numbers, which the flat parser reads without Foundation's dictionaries of
+    /// `Any`; anything it does not take (nested values, booleans, fractions, duplicate keys, another
+    /// encoding) goes to Foundation's parser, so both paths give the same answer.
+    static func fields(_ body: [UInt8]) -> [String: Value]? {
+        if let flat = try? FlatJSON.decode(body) {
+            return flat.mapValues { value in
+                if case .string(let text) = value { return .string(text) }
+                return .other
+            }
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            return nil
+        }
+        return object.mapValues { value in (value as? String).map(Value.string) ?? .other }
+    }
 }

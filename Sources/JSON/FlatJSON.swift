@@ -118,6 +118,12 @@ public enum FlatJSON {
                 negative = true
                 position += 1
             }
+            // RFC 8259: no leading zeros ("01"), as strict as the Foundation parser the callback falls back to.
+            if peek() == UInt8(ascii: "0"), position + 1 < bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position + 1])
+            {
+                throw DecodeError(description: "leading zero")
+            }
             var value: Int64 = 0
             var digits = 0
             while let byte = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {

@@ -181,6 +181,42 @@ import Testing
         #expect(ok.text == "SUCCESS")
     }
 
+    /// Flat bodies take a fast parser and everything else Foundation's: both must give the same answers.
+    @Test func bodiesOfEveryShapeGetTheSameChecks() throws {
+        let f = try Fixture()
+        let serial = f.serialNo
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"serialNo":123,"openId":"oid"}"#), 400,
+            "serialNo missing or malformed")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"serialNo":"\#(serial)","openId":"oid","n":01}"#),
+            400, "body is not a JSON object")
+        f.expectRefused(
+            try f.daemon.callback(token: f.token, body: #"{"serialNo":"\#(serial)","openId":"oid"} x"#), 400,
+            "body is not a JSON object")
+        f.expectRefused(
+            try f.daemon.callback(
+                token: f.token, body: #"{"serialNo":"\#(serial)","openId":"oid","userId":7}"#),
+            400, "userId malformed")
+        f.expectRefused(
+            try f.daemon.callback(
+                token: f.token, body: #"{"serialNo":"\#(serial)","openId":"oid","userId":null}"#),
+            400, "userId malformed")
+        f.expectRefused(
+            try f.daemon.callback(
+                token: f.token, body: #"{"serialNo":"\#(serial)","openId":["oid"],"ok":true}"#),
+            400, "openId malformed")
+        // Nested values, booleans, fractions and escapes around valid fields: bound.
+        let ok = try f.daemon.callback(
+            token: f.token,
+            body:
+                #"{"serialNo":"\#(serial)","openId":"oid\u002dnested","extra":{"a":[1,true,null]},"amount":1.5,"userId":"u-42"}"#
+        )
+        #expect(ok.text == "SUCCESS")
+        #expect(f.daemon.ledgerLines().count == 1)
+        #expect(f.daemon.ledgerLines().first?.contains(#""openId":"oid-nested""#) == true)
+    }
+
     @Test func wrongTokenIs403AndUnknownSerialIs404() throws {
         let f = try Fixture()
         let otherToken = SecureRandom.token(byteCount: 32)

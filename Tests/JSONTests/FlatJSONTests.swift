@@ -93,6 +93,19 @@ private func decodeString(_ jsonString: String) throws -> String? {
         #expect(throws: FlatJSON.DecodeError.self) { try decode(json) }
     }
 
+    @Test(arguments: [#"{"a":01}"#, #"{"a":-01}"#, #"{"a":00}"#, #"{"a":007}"#])
+    func leadingZerosAreRejected(json: String) {
+        // RFC 8259; Foundation's parser refuses them too, and the callback body falls back to it.
+        #expect(throws: FlatJSON.DecodeError.self) { try decode(json) }
+    }
+
+    @Test func zeroAndNumbersWithZerosInsideAreFine() throws {
+        #expect(
+            try decode(#"{"a":0,"b":-0,"c":10,"d":100}"#) == [
+                "a": .integer(0), "b": .integer(0), "c": .integer(10), "d": .integer(100),
+            ])
+    }
+
     @Test func overflowIsRejected() throws {
         #expect(try decode(#"{"a":9223372036854775807}"#) == ["a": .integer(.max)])
         #expect(throws: FlatJSON.DecodeError.self) { try decode(#"{"a":9223372036854775808}"#) }
