@@ -23,16 +23,17 @@ public enum LogLevel: Int32, Sendable, Comparable, CaseIterable {
     }
 }
 
-/// Where finished lines go. The daemon writes to stderr; tests capture lines in memory.
+/// Where finished lines go (UTF-8, without the newline). The daemon writes to stderr; tests capture
+/// lines in memory.
 public protocol LogSink: Sendable {
-    func write(_ line: String)
+    func write(_ line: [UInt8])
 }
 
 /// One `write(2)` per line, so lines from concurrent threads never interleave.
 public struct StandardErrorSink: LogSink {
     public init() {}
-    public func write(_ line: String) {
-        var bytes = Array(line.utf8)
+    public func write(_ line: [UInt8]) {
+        var bytes = line
         bytes.append(UInt8(ascii: "\n"))
         _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
@@ -42,7 +43,9 @@ public struct StandardErrorSink: LogSink {
 public final class MemorySink: LogSink {
     private let storage = Locked<[String]>([])
     public init() {}
-    public func write(_ line: String) { storage.withLock { $0.append(line) } }
+    public func write(_ line: [UInt8]) {
+        storage.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
+    }
     public var lines: [String] { storage.withLock { $0 } }
 }
 
@@ -90,21 +93,34 @@ public struct Logger: Sendable {
         _ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [(String, String)] = []
     ) {
         guard level <= self.level else { return }
-        var line = "<\(level.rawValue)>"
-        line += message()
+        // Built as bytes: a bound callback logs a line with five fields on the ledger's sync thread.
+        var line: [UInt8] = [UInt8(ascii: "<"), UInt8(ascii: "0") + UInt8(level.rawValue), UInt8(ascii: ">")]
+        line.reserveCapacity(160)
+        line.append(contentsOf: message().utf8)
         for (key, value) in context {
-            line += " "
-            line += key
-            line += "="
-            line += Logger.quoted(value)
+            Logger.appendField(key, value, to: &line)
         }
         for (key, value) in fields {
-            line += " "
-            line += key
-            line += "="
-            line += Logger.quoted(value)
+            Logger.appendField(key, value, to: &line)
         }
         sink.write(line)
+    }
+
+    private static func appendField(_ key: String, _ value: String, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: key.utf8)
+        line.append(UInt8(ascii: "="))
+        // The common value (an id, a number) needs no quoting: checked on its contiguous UTF-8 bytes. A
+        // byte of a multi-byte character is >= 0x80, so this agrees with `quoted`'s check on scalars.
+        let plain: Bool? = value.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.isEmpty else { return false }
+            for byte in bytes where byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == 0x7F {
+                return false
+            }
+            line.append(contentsOf: bytes)
+            return true
+        }
+        if plain != true { line.append(contentsOf: quoted(value).utf8) }
     }
 
     public func critical(_ message: @autoclosure () -> String, _ fields: [(String, String)] = []) {
