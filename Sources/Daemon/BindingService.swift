@@ -21,7 +21,8 @@ public final class BindingService: @unchecked Sendable {
     private var shuttingDown = false
     private var lastPlatformError: (description: String, at: Int64)?
 
-    private var live: Reloadable
+    /// Behind its own lock: every callback reads the keys, and should not queue behind the registry.
+    private let live: Locked<Reloadable>
 
     public let settings: Settings
     public let store: Store
@@ -45,7 +46,7 @@ public final class BindingService: @unchecked Sendable {
         metrics: DaemonMetrics
     ) {
         self.settings = settings
-        self.live = reloadable
+        self.live = Locked(reloadable)
         self.store = store
         self.registry = registry
         self.logger = logger
@@ -53,11 +54,11 @@ public final class BindingService: @unchecked Sendable {
     }
 
     /// The keys in force (a reload may have replaced them).
-    public var keys: SigningKeys { condition.withLock { live.platform.keys } }
+    public var keys: SigningKeys { live.withLock { $0.platform.keys } }
 
     /// Swaps in reloaded keys, timeouts and limits; requests already in flight finish with the old ones.
     public func reload(_ reloadable: Reloadable) {
-        condition.withLock { live = reloadable }
+        live.withLock { $0 = reloadable }
     }
 
     // MARK: - Issuing auth links
@@ -90,9 +91,7 @@ public final class BindingService: @unchecked Sendable {
         -> Result<IssuedLink, IssueError>
     {
         let now = WallClock.nowMilliseconds()
-        let (platform, ttlSeconds, maxPending) = condition.withLock {
-            (live.platform, live.ttlSeconds, live.maxPending)
-        }
+        let (platform, ttlSeconds, maxPending) = live.withLock { ($0.platform, $0.ttlSeconds, $0.maxPending) }
         // 144 random bits for the serialNo, 256 for the callback token: neither can be guessed.
         let serialNo = requested ?? SecureRandom.token(byteCount: 18)
         let token = SecureRandom.token(byteCount: 32)
