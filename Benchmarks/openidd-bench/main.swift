@@ -554,6 +554,12 @@ func closedLoop(
         )
     }
 
+    // --only callbacks: stop here (a quick loop while working on the callback path).
+    if options["only"] == "callbacks" {
+        instance.stop()
+        return
+    }
+
     // 2. IPC lookups: the same closed-loop client, over a Unix socket, against nginx and openidd (wrk
     // cannot speak to a Unix socket).
     let socket = instance.socket
@@ -630,7 +636,7 @@ case "callbacks": benchCallbacks()
 case "slowloris": benchSlowloris()
 default:
     print(
-        "usage: openidd-bench compare [--seconds S] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
+        "usage: openidd-bench compare [--seconds S] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
     )
     exit(2)
 }
