@@ -311,36 +311,20 @@ public struct BindingTable: Sendable {
     private mutating func growIfNeeded() {
         if bySerialNo.needsGrowth(adding: 1) {
             let capacity = max(16, bySerialNo.capacity * 2)
-            bySerialNo.beginGrowth(to: capacity, hashOf: hasher(.serialNo))
-            latestByUserId.beginGrowth(to: capacity, hashOf: hasher(.userId))
-            newestByOpenId.beginGrowth(to: capacity, hashOf: hasher(.openId))
+            bySerialNo.beginGrowth(to: capacity)
+            latestByUserId.beginGrowth(to: capacity)
+            newestByOpenId.beginGrowth(to: capacity)
         }
-        bySerialNo.move(8, hashOf: hasher(.serialNo))
-        latestByUserId.move(8, hashOf: hasher(.userId))
-        newestByOpenId.move(8, hashOf: hasher(.openId))
+        bySerialNo.move(8)
+        latestByUserId.move(8)
+        newestByOpenId.move(8)
     }
 
     /// Completes any growth under way (before a bulk rebuild, which reads every entry).
     private mutating func finishGrowth() {
-        bySerialNo.finishGrowth(hashOf: hasher(.serialNo))
-        latestByUserId.finishGrowth(hashOf: hasher(.userId))
-        newestByOpenId.finishGrowth(hashOf: hasher(.openId))
-    }
-
-    /// The hash of a record's key in `column`, for moving entries between tables.
-    private func hasher(_ column: Column) -> (Int32) -> Int {
-        { [records, arena] entry in
-            let span: Span
-            switch column {
-            case .serialNo: span = records[Int(entry)].serialNo
-            case .userId: span = records[Int(entry)].userId
-            case .openId: span = records[Int(entry)].openId
-            }
-            return arena.withUnsafeBufferPointer {
-                Self.hash(
-                    UnsafeBufferPointer(rebasing: $0[Int(span.offset)..<Int(span.offset + span.length)]))
-            }
-        }
+        bySerialNo.finishGrowth()
+        latestByUserId.finishGrowth()
+        newestByOpenId.finishGrowth()
     }
 
     private func rebuilt(_ old: HashIndex, capacity: Int, column: Column) -> HashIndex {
@@ -397,6 +381,9 @@ private func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _
 /// Open addressing with linear probing over record numbers. Each slot holds the record number and
 /// 32 bits of the key's hash, so a probe rarely has to look at a record that is not the one sought
 /// (each such look is a cache miss into the records and the arena). Kept at most half full.
+///
+/// The home slot comes from those same 32 bits, so growing moves slots without reading any record or
+/// rehashing any key (a random cache miss per entry moved, several per insert while growing).
 struct HashIndex: Sendable {
     /// 0 is empty; otherwise `tag << 32 | (record + 1)`.
     private var slots: [UInt64]
@@ -428,6 +415,11 @@ struct HashIndex: Sendable {
     @inline(__always)
     private static func tag(_ hash: Int) -> UInt64 { UInt64(truncatingIfNeeded: hash) >> 32 }
 
+    /// The first slot to probe: from the tag, so a stored slot value alone says where it belongs
+    /// (capacity never exceeds 2^32: records are numbered by Int32).
+    @inline(__always)
+    private static func home(tag: UInt64, mask: Int) -> Int { Int(truncatingIfNeeded: tag) & mask }
+
     func find(hash: Int, matches: (Int32) -> Bool) -> Int32? {
         if let found = Self.find(in: slots, hash: hash, matches: matches) { return found }
         return isGrowing ? Self.find(in: previous, hash: hash, matches: matches) : nil
@@ -437,7 +429,7 @@ struct HashIndex: Sendable {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
         let tag = Self.tag(hash)
-        var slot = hash & mask
+        var slot = home(tag: tag, mask: mask)
         return slots.withUnsafeBufferPointer { slots in
             while true {
                 let value = slots[slot]
@@ -452,13 +444,13 @@ struct HashIndex: Sendable {
     }
 
     mutating func insert(_ entry: Int32, hash: Int) {
-        Self.place(Self.tag(hash) << 32 | UInt64(UInt32(entry) + 1), hash: hash, in: &slots)
+        Self.place(Self.tag(hash) << 32 | UInt64(UInt32(entry) + 1), in: &slots)
         count += 1
     }
 
-    private static func place(_ value: UInt64, hash: Int, in slots: inout [UInt64]) {
+    private static func place(_ value: UInt64, in slots: inout [UInt64]) {
         let mask = slots.count - 1
-        var slot = hash & mask
+        var slot = home(tag: value >> 32, mask: mask)
         slots.withUnsafeMutableBufferPointer { slots in
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = value
@@ -479,7 +471,7 @@ struct HashIndex: Sendable {
     {
         guard !slots.isEmpty else { return false }
         let mask = slots.count - 1
-        var slot = hash & mask
+        var slot = home(tag: old >> 32, mask: mask)
         return slots.withUnsafeMutableBufferPointer { slots in
             while slots[slot] != 0 {
                 if slots[slot] == old {
@@ -494,22 +486,21 @@ struct HashIndex: Sendable {
 
     /// Starts growing to `capacity` slots: inserts go to the new table from now on, and `move` carries
     /// the old entries over. Finishes any growth still under way first.
-    mutating func beginGrowth(to capacity: Int, hashOf: (Int32) -> Int) {
-        finishGrowth(hashOf: hashOf)
+    mutating func beginGrowth(to capacity: Int) {
+        finishGrowth()
         previous = slots
         moved = 0
         slots = Array(repeating: 0, count: capacity)
     }
 
     /// Moves up to `count` slots' worth of old entries into the new table.
-    mutating func move(_ count: Int, hashOf: (Int32) -> Int) {
+    mutating func move(_ count: Int) {
         guard isGrowing else { return }
         let end = min(moved + count, previous.count)
         for index in moved..<end {
             let value = previous[index]
             guard value != 0 else { continue }
-            let entry = Int32(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
-            Self.place(value, hash: hashOf(entry), in: &slots)
+            Self.place(value, in: &slots)
         }
         moved = end
         if moved == previous.count {
@@ -518,7 +509,7 @@ struct HashIndex: Sendable {
         }
     }
 
-    mutating func finishGrowth(hashOf: (Int32) -> Int) {
-        move(previous.count, hashOf: hashOf)
+    mutating func finishGrowth() {
+        move(previous.count)
     }
 }

@@ -115,16 +115,16 @@ import Testing
         // An entry's key is its number mod 100, so 105 replaces 5 under the same key (and hash).
         let hashOf: (Int32) -> Int = { Int($0 % 100) &* 0x5851_F42D_4C95_7F2D }
         for entry in Int32(0)..<32 { index.insert(entry, hash: hashOf(entry)) }
-        index.beginGrowth(to: 128, hashOf: hashOf)
+        index.beginGrowth(to: 128)
         #expect(index.isGrowing)
         #expect(index.capacity == 128)
         // Nothing moved yet: every entry is found in the old table.
         for entry in Int32(0)..<32 { #expect(index.find(hash: hashOf(entry)) { $0 == entry } == entry) }
         // A replacement of an entry not yet moved is carried over with its new value.
         index.replace(5, with: 105, hash: hashOf(5))
-        index.move(8, hashOf: hashOf)
+        index.move(8)
         #expect(index.isGrowing)
-        index.move(1_000, hashOf: hashOf)
+        index.move(1_000)
         #expect(!index.isGrowing)
         #expect(index.count == 32)
         #expect(index.find(hash: hashOf(5)) { $0 == 105 } == 105)
