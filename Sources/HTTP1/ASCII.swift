@@ -74,7 +74,20 @@ enum ASCII {
 extension StringProtocol {
     /// Field names, connection options and codings compare ASCII case-insensitively (RFC 9110 §5.1).
     func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        utf8.count == other.utf8.count
+        // Header lookups run this a dozen times per request: compare the contiguous UTF-8 of both
+        // (native strings and substrings have it) rather than walk two UTF8View iterators.
+        let contiguous: Bool?? = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in
+                guard mine.count == theirs.count else { return false }
+                for index in 0..<mine.count
+                where ASCII.lowercased(mine[index]) != ASCII.lowercased(theirs[index]) {
+                    return false
+                }
+                return true
+            }
+        }
+        if let contiguous, let equal = contiguous { return equal }
+        return utf8.count == other.utf8.count
             && utf8.elementsEqual(other.utf8) { ASCII.lowercased($0) == ASCII.lowercased($1) }
     }
 }

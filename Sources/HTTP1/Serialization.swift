@@ -10,7 +10,12 @@ extension HTTPResponse {
         let hasBody = !((100...199).contains(status) || status == 204 || status == 304)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256 + (hasBody ? body.count : 0))
-        bytes.append(contentsOf: "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n".utf8)
+        // Byte by byte, no interpolation: every callback's answer goes through here.
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &bytes)
+        bytes.append(ASCII.space)
+        bytes.append(contentsOf: Self.reasonPhrase(status).utf8)
+        bytes.append(contentsOf: ASCII.crlf)
         for (name, value) in headers {
             if name.equalsIgnoringASCIICase("Content-Length")
                 || name.equalsIgnoringASCIICase("Transfer-Encoding")
@@ -20,7 +25,11 @@ extension HTTPResponse {
             }
             appendField(name, value, to: &bytes)
         }
-        if hasBody { appendField("Content-Length", String(body.count), to: &bytes) }
+        if hasBody {
+            bytes.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(body.count, to: &bytes)
+            bytes.append(contentsOf: ASCII.crlf)
+        }
         if !keepAlive { appendField("Connection", "close", to: &bytes) }
         bytes.append(contentsOf: ASCII.crlf)
         if hasBody { bytes.append(contentsOf: body) }
@@ -68,6 +77,18 @@ private func hexDigit(_ nibble: UInt8) -> Character {
 
 /// Writes `name: value` CRLF. A name that is not a token is left out and control characters in the value
 /// become spaces: a field built from untrusted input must not split the message (RFC 9110 §5.5).
+/// A non-negative number in decimal.
+private func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+    var divisor = 1
+    while divisor <= value / 10 { divisor *= 10 }
+    var rest = value
+    while divisor > 0 {
+        bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+        rest %= divisor
+        divisor /= 10
+    }
+}
+
 private func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {
     guard ASCII.isToken(name.utf8) else { return }
     bytes.append(contentsOf: name.utf8)

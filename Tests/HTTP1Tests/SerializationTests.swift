@@ -25,6 +25,14 @@ import Testing
                 == "HTTP/1.1 404 Not Found\r\nconnection: keep-alive\r\nContent-Length: 0\r\n\r\n")
     }
 
+    @Test(arguments: [0, 1, 9, 10, 99, 100, 1_000, 12_345, 1 << 20])
+    func contentLengthIsTheBodysSizeInDecimal(size: Int) {
+        let response = HTTPResponse(status: 503, body: Array(repeating: 0x41, count: size))
+        let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: \(size)\r\n\r\n"
+        #expect(Array(response.serialized(keepAlive: true).prefix(head.utf8.count)) == Array(head.utf8))
+        #expect(response.serialized(keepAlive: true).count == head.utf8.count + size)
+    }
+
     @Test func ownsTheFraming() {
         let headers = HTTPHeaders([("Content-Length", "99"), ("Transfer-Encoding", "chunked")])
         let response = HTTPResponse(status: 200, headers: headers, body: [0x41])
@@ -101,5 +109,16 @@ import Testing
         #expect(request.path == "/v1/auth-url")
         #expect(request.headers["content-length"] == String(body.count))
         #expect(request.body == body)
+    }
+
+    @Test func fieldNamesCompareIgnoringASCIICaseOnly() {
+        #expect("Content-Length".equalsIgnoringASCIICase("content-LENGTH"))
+        #expect("Content-Length".equalsIgnoringASCIICase("Content-Length"[...]))
+        #expect(!"Content-Length".equalsIgnoringASCIICase("Content-Lengtx"))
+        #expect(!"Content-Length".equalsIgnoringASCIICase("Content-Length "))
+        #expect(!"Sign".equalsIgnoringASCIICase("Signs"))
+        #expect(!"É".equalsIgnoringASCIICase("é"), "only ASCII letters fold")
+        #expect(!"K".equalsIgnoringASCIICase("\u{212A}"), "the Kelvin sign is not a K")
+        #expect("".equalsIgnoringASCIICase(""))
     }
 }
