@@ -22,14 +22,20 @@ public enum Validation {
     static func isToken(_ value: String, maximumLength: Int) -> Bool {
         let bytes = value.utf8
         guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
-        return bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                return true
-            default:
-                return false
-            }
+        // Checked on the contiguous bytes when there are any (always, for a native string): each
+        // callback validates its serialNo, path token and openId on the event loop.
+        if let valid = bytes.withContiguousStorageIfAvailable({ $0.allSatisfy(isTokenByte) }) { return valid }
+        return bytes.allSatisfy(isTokenByte)
+    }
+
+    @inline(__always)
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
         }
     }
 }
