@@ -210,12 +210,25 @@ enum CallbackBody {
     /// `Any`; anything it does not take (nested values, booleans, fractions, duplicate keys, another
     /// encoding) goes to Foundation's parser, so both paths give the same answer.
     static func fields(_ body: [UInt8]) -> [String: Value]? {
-        if let flat = try? FlatJSON.decode(body) {
-            return flat.mapValues { value in
-                if case .string(let text) = value { return .string(text) }
-                return .other
+        var fields: [String: Value] = [:]
+        let flat = body.withUnsafeBufferPointer { buffer in
+            do {
+                try FlatJSON.scan(buffer) { key, value in
+                    let field: Value
+                    switch value {
+                    case .string(let text): field = .string(String(decoding: text, as: UTF8.self))
+                    case .integer: field = .other
+                    }
+                    if fields.updateValue(field, forKey: String(decoding: key, as: UTF8.self)) != nil {
+                        throw FlatJSON.DecodeError(description: "duplicate key")  // Foundation decides
+                    }
+                }
+                return true
+            } catch {
+                return false
             }
         }
+        if flat { return fields }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return nil
         }
