@@ -488,85 +488,128 @@ func closedLoop(
             shell("pgrep -P $(cat \(nginxDirectory)/nginx.pid) | head -1").trimmingCharacters(
                 in: .whitespacesAndNewlines))
         ?? 0
-    let nginxTicksBefore = cpuTicks(nginxWorker)
-    let nginxStatic = wrkFigures(
-        shell("wrk -t1 -c64 -d\(Int(seconds))s --latency http://127.0.0.1:\(nginxPort)/"))
-    let nginxMicroseconds =
-        Double(cpuTicks(nginxWorker) - nginxTicksBefore) * 1e4 / max(nginxStatic.rate * seconds, 1)
-    var instance = Instance()
-    let now = WallClock.nowMilliseconds()
-    let requestsList = (0..<count).map { pendingRequest($0, now: now) }
-    writeLines(instance.directory + "/state/pending.jsonl", count: count) {
-        JournalLine.encode(.pending(requestsList[$0]))
-    }
-    // NUL-separated, for the wrk script below.
-    writeLines(instance.directory + "/requests.bin", count: count) { index in
-        signedCallback(for: requestsList[index], index: index, timestamp: now) + [0]
-    }
-    try! """
-    local requests = {}
-    local i = 0
-    init = function(args)
-      local f = io.open(args[1], "rb")
-      local data = f:read("*a")
-      f:close()
-      for r in string.gmatch(data, "([^%z]+)") do requests[#requests + 1] = r end
-    end
-    request = function()
-      i = i + 1
-      if i > #requests then i = 1 end
-      return requests[i]
-    end
-    """.write(toFile: instance.directory + "/callbacks.lua", atomically: true, encoding: .utf8)
-    // The set-up just wrote ~100 MB; left dirty, its writeback would land in the middle of the run and
-    // queue the daemon's fdatasyncs behind it (p99 in the hundreds of ms, from the bench, not the daemon).
-    sync()
-    _ = instance.start()
-    let listen = instance.health()?["callbackListen"] as? String ?? ""
-    let callbackPort = String(listen.split(separator: ":").last ?? "0")
-    let syncsBefore = instance.health()?["ledgerSyncs"] as? Int ?? 0
-    let openiddTicksBefore = cpuTicks(instance.process!.processIdentifier)
-    let callbacksOutput = shell(
-        "wrk -t1 -c64 -d\(Int(seconds))s --latency -s \(instance.directory)/callbacks.lua http://127.0.0.1:\(callbackPort)/ -- \(instance.directory)/requests.bin"
-    )
-    if options["verbose"] == "yes" { print(callbacksOutput) }
-    let callbacks = wrkFigures(callbacksOutput)
-    let openiddMicroseconds =
-        Double(cpuTicks(instance.process!.processIdentifier) - openiddTicksBefore) * 1e4
-        / max(callbacks.rate * seconds, 1)
-    let health = instance.health() ?? [:]
-    let bound = health["bindings"] as? Int ?? 0
-    let syncs = (health["ledgerSyncs"] as? Int ?? 0) - syncsBefore
-    print(
-        String(
-            format: "  nginx static return 200      %8.0f req/s  p99 %6.2f ms", nginxStatic.rate,
-            nginxStatic.p99))
-    print(
-        String(
-            format:
-                "  durable callbacks (MD5)      %8.0f req/s  p99 %6.2f ms  = %.0f%% of nginx; %d bound, %.1f fsyncs/1000",
-            callbacks.rate, callbacks.p99, 100 * callbacks.rate / max(nginxStatic.rate, 1), bound,
-            Double(syncs) * 1000 / Double(max(bound, 1))))
-    print(
-        String(
-            format:
-                "    CPU per request: nginx %.1f µs, openidd %.1f µs (all threads, user + system, fsync included)",
-            nginxMicroseconds, openiddMicroseconds))
-    if Double(bound) < callbacks.rate * seconds * 0.95 {
-        print(
-            "    (only \(bound) distinct serialNos were bound: raise --count so every callback does the full work)"
+    // --rounds N repeats nginx then openidd N times, alternating, and reports the median ratio: the
+    // machine's speed drifts between runs, a ratio taken from the same moment much less.
+    let rounds = max(Int(options["rounds"] ?? "1") ?? 1, 1)
+    var ratios: [Double] = []
+    var p99s: [Double] = []
+    var instance: Instance?
+    var bound = 0
+    for _ in 1...rounds {
+        let nginxTicksBefore = cpuTicks(nginxWorker)
+        let nginxStatic = wrkFigures(
+            shell("wrk -t1 -c64 -d\(Int(seconds))s --latency http://127.0.0.1:\(nginxPort)/"))
+        let nginxMicroseconds =
+            Double(cpuTicks(nginxWorker) - nginxTicksBefore) * 1e4 / max(nginxStatic.rate * seconds, 1)
+        instance?.stop()
+        var current = Instance()
+        let now = WallClock.nowMilliseconds()
+        let requestsList = (0..<count).map { pendingRequest($0, now: now) }
+        writeLines(current.directory + "/state/pending.jsonl", count: count) {
+            JournalLine.encode(.pending(requestsList[$0]))
+        }
+        // NUL-separated, for the wrk script below.
+        writeLines(current.directory + "/requests.bin", count: count) { index in
+            signedCallback(for: requestsList[index], index: index, timestamp: now) + [0]
+        }
+        try! """
+        local requests = {}
+        local i = 0
+        init = function(args)
+          local f = io.open(args[1], "rb")
+          local data = f:read("*a")
+          f:close()
+          for r in string.gmatch(data, "([^%z]+)") do requests[#requests + 1] = r end
+        end
+        request = function()
+          i = i + 1
+          if i > #requests then i = 1 end
+          return requests[i]
+        end
+        """.write(toFile: current.directory + "/callbacks.lua", atomically: true, encoding: .utf8)
+        // The set-up just wrote ~100 MB; left dirty, its writeback would land in the middle of the run and
+        // queue the daemon's fdatasyncs behind it (p99 in the hundreds of ms, from the bench, not the daemon).
+        sync()
+        _ = current.start()
+        let listen = current.health()?["callbackListen"] as? String ?? ""
+        let callbackPort = String(listen.split(separator: ":").last ?? "0")
+        let syncsBefore = current.health()?["ledgerSyncs"] as? Int ?? 0
+        let openiddTicksBefore = cpuTicks(current.process!.processIdentifier)
+        let callbacksOutput = shell(
+            "wrk -t1 -c64 -d\(Int(seconds))s --latency -s \(current.directory)/callbacks.lua http://127.0.0.1:\(callbackPort)/ -- \(current.directory)/requests.bin"
         )
+        if options["verbose"] == "yes" {
+            print(callbacksOutput)
+            // How long the ledger's fdatasyncs took (a slow disk shows here, not in our code).
+            if let metrics = try? HTTPClient().send(
+                method: "GET", target: "/metrics", to: .unix(path: current.socket), timeoutSeconds: 5)
+            {
+                var buckets: [String: Int] = [:]
+                for line in String(decoding: metrics.body, as: UTF8.self).split(separator: "\n")
+                where line.hasPrefix("openidd_ledger_fsync_duration_seconds_bucket{file=\"ledger\"") {
+                    let parts = line.split(separator: "\"")
+                    if parts.count >= 4, let count = Int(line.split(separator: " ").last ?? "") {
+                        buckets[String(parts[3])] = count
+                    }
+                }
+                let all = buckets["+Inf"] ?? 0
+                print(
+                    "    ledger fdatasyncs: \(all); over 10 ms: \(all - (buckets["0.01"] ?? all)), over 100 ms: \(all - (buckets["0.1"] ?? all))"
+                )
+            }
+        }
+        let callbacks = wrkFigures(callbacksOutput)
+        let openiddMicroseconds =
+            Double(cpuTicks(current.process!.processIdentifier) - openiddTicksBefore) * 1e4
+            / max(callbacks.rate * seconds, 1)
+        let health = current.health() ?? [:]
+        bound = health["bindings"] as? Int ?? 0
+        let syncs = (health["ledgerSyncs"] as? Int ?? 0) - syncsBefore
+        print(
+            String(
+                format: "  nginx static return 200      %8.0f req/s  p99 %6.2f ms", nginxStatic.rate,
+                nginxStatic.p99))
+        print(
+            String(
+                format:
+                    "  durable callbacks (MD5)      %8.0f req/s  p99 %6.2f ms  = %.0f%% of nginx; %d bound, %.1f fsyncs/1000",
+                callbacks.rate, callbacks.p99, 100 * callbacks.rate / max(nginxStatic.rate, 1), bound,
+                Double(syncs) * 1000 / Double(max(bound, 1))))
+        print(
+            String(
+                format:
+                    "    CPU per request: nginx %.1f µs, openidd %.1f µs (all threads, user + system, fsync included)",
+                nginxMicroseconds, openiddMicroseconds))
+        if Double(bound) < callbacks.rate * seconds * 0.95 {
+            print(
+                "    (only \(bound) distinct serialNos were bound: raise --count so every callback does the full work)"
+            )
+        }
+        instance = current
+        ratios.append(callbacks.rate / max(nginxStatic.rate, 1))
+        p99s.append(callbacks.p99)
     }
+    if rounds > 1 {
+        let sortedRatios = ratios.sorted()
+        print(
+            String(
+                format:
+                    "  median of %d rounds: callbacks = %.0f%% of nginx (%.0f–%.0f%%), p99 %.2f ms (%.2f–%.2f)",
+                rounds, 100 * sortedRatios[rounds / 2], 100 * sortedRatios.first!, 100 * sortedRatios.last!,
+                p99s.sorted()[rounds / 2], p99s.min()!, p99s.max()!))
+    }
+    let instanceForLookups = instance!
 
     // --only callbacks: stop here (a quick loop while working on the callback path).
     if options["only"] == "callbacks" {
-        instance.stop()
+        instanceForLookups.stop()
         return
     }
 
     // 2. IPC lookups: the same closed-loop client, over a Unix socket, against nginx and openidd (wrk
     // cannot speak to a Unix socket).
-    let socket = instance.socket
+    let socket = instanceForLookups.socket
+    let boundCount = bound
     let nginxSocket = nginxDirectory + "/nginx.sock"
     let nginxClient = closedLoop(
         seconds: seconds, connections: 64, connect: { try! Socket.connectUnix(path: nginxSocket) },
@@ -574,14 +617,15 @@ func closedLoop(
     let lookups = closedLoop(
         seconds: seconds, connections: 64, connect: { try! Socket.connectUnix(path: socket) },
         request: { index in
-            Array("GET /v1/bindings?userId=user-\(index % max(bound, 1)) HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+            Array(
+                "GET /v1/bindings?userId=user-\(index % max(boundCount, 1)) HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
         })
     print(String(format: "  nginx static, Unix socket (same client) %8.0f req/s", nginxClient))
     print(
         String(
             format: "  IPC lookups by userId        %8.0f req/s  = %.0f%% of nginx", lookups,
             100 * lookups / max(nginxClient, 1)))
-    instance.stop()
+    instanceForLookups.stop()
 
     // 3. Auth links with SHA256-RSA against a platform that answers at once (nginx).
     var rsa = Instance()
@@ -640,7 +684,7 @@ case "callbacks": benchCallbacks()
 case "slowloris": benchSlowloris()
 default:
     print(
-        "usage: openidd-bench compare [--seconds S] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
+        "usage: openidd-bench compare [--seconds S] [--rounds N] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
     )
     exit(2)
 }
