@@ -73,7 +73,10 @@ while let argument = arguments.popFirst() {
     default:
         // The signature self-tests read the configuration, not the socket, and parse their own options.
         if positional.isEmpty, let command = SignCommand(rawValue: argument) {
-            runSignCommand(command, arguments: Array(arguments), json: jsonOutput)
+            // A --config given before the command is the command's too (`openidctl --config F sign-test`);
+            // one given after it comes later and wins.
+            let earlier = exportOptions.configPath.map { ["--config", $0] } ?? []
+            runSignCommand(command, arguments: earlier + Array(arguments), json: jsonOutput)
         }
         if argument.hasPrefix("--") { exitUsage("unknown option \(argument)") }
         positional.append(argument)

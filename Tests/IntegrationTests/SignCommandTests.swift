@@ -127,6 +127,18 @@ import Testing
 
         let text = try run(Binaries.openidctl, ["sign-test", "--config", daemon.configPath])
         #expect(text.status == 0)
+        // --config before the command reaches it as well; a later one wins.
+        let before = try run(Binaries.openidctl, ["--config", daemon.configPath, "sign-test"])
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout.contains("string to sign"))
+        let overridden = try run(
+            Binaries.openidctl,
+            ["--config", daemon.directory.path + "/none.json", "sign-test", "--config", daemon.configPath])
+        #expect(overridden.status == 0, "\(overridden.stderr)")
+        let missing = try run(
+            Binaries.openidctl, ["--config", daemon.directory.path + "/none.json", "sign-test"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("none.json"))
         for label in ["header part", "body", "string to sign", "sign type", "key", "sign", "businessId: "] {
             #expect(text.stdout.contains(label))
         }
