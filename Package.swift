@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         // The command's pure parts (the status table); the commands themselves run in IntegrationTests.
         .testTarget(name: "openidctlTests", dependencies: ["openidctl"]),
         .testTarget(

@@ -210,6 +210,11 @@ enum CallbackBody {
     /// `Any`; anything it does not take (nested values, booleans, fractions, duplicate keys, another
     /// encoding) goes to Foundation's parser, so both paths give the same answer.
     static func fields(_ body: [UInt8]) -> [String: Value]? {
+        flatFields(body) ?? foundationFields(body)
+    }
+
+    /// The fields of a flat object of strings and integers; nil for anything else.
+    static func flatFields(_ body: [UInt8]) -> [String: Value]? {
         var fields: [String: Value] = [:]
         let flat = body.withUnsafeBufferPointer { buffer in
             do {
@@ -228,7 +233,10 @@ enum CallbackBody {
                 return false
             }
         }
-        if flat { return fields }
+        return flat ? fields : nil
+    }
+
+    static func foundationFields(_ body: [UInt8]) -> [String: Value]? {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return nil
         }
