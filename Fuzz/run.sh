@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target (with AddressSanitizer) from the HTTP1 sources and runs it.
-#   Fuzz/run.sh [SECONDS]    default 600
+# Builds a libFuzzer target (with AddressSanitizer) from the module's sources and runs it.
+#   Fuzz/run.sh [SECONDS] [http1|json]    default 600 http1
+#   http1: the HTTP/1.1 request and response parsers (Fuzz/RequestParserFuzz.swift)
+#   json:  the callback body's flat JSON parser against Foundation's (Fuzz/FlatJSONFuzz.swift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build-fuzz
-mkdir -p "$out/corpus" Fuzz/corpus/requests
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name HTTP1 -emit-module -emit-module-path "$out/HTTP1.swiftmodule" \
-    -emit-library -static -o "$out/libHTTP1.a" Sources/HTTP1/*.swift
-swiftc -O -sanitize=fuzzer,address -parse-as-library -I "$out" -L "$out" -lHTTP1 Fuzz/RequestParserFuzz.swift -o "$out/fuzz-http1"
-"$out/fuzz-http1" -max_total_time="${1:-600}" -max_len=4096 -timeout=5 -print_final_stats=1 \
-    -artifact_prefix="$out/" "$out/corpus" Fuzz/corpus/requests
+seconds="${1:-600}"
+target="${2:-http1}"
+case "$target" in
+http1) module=HTTP1 harness=Fuzz/RequestParserFuzz.swift seeds=Fuzz/corpus/requests ;;
+json) module=JSON harness=Fuzz/FlatJSONFuzz.swift seeds=Fuzz/corpus/json ;;
+*) echo "usage: Fuzz/run.sh [SECONDS] [http1|json]" >&2; exit 2 ;;
+esac
+mkdir -p "$out/corpus-$target" "$seeds"
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" -emit-module \
+    -emit-module-path "$out/$module.swiftmodule" -emit-library -static -o "$out/lib$module.a" Sources/$module/*.swift
+swiftc -O -sanitize=fuzzer,address -parse-as-library -I "$out" -L "$out" -l"$module" "$harness" -o "$out/fuzz-$target"
+"$out/fuzz-$target" -max_total_time="$seconds" -max_len=4096 -timeout=5 -print_final_stats=1 \
+    -artifact_prefix="$out/$target-" "$out/corpus-$target" "$seeds"
