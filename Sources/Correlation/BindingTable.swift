@@ -462,13 +462,12 @@ struct HashIndex: Sendable {
     mutating func replace(_ old: Int32, with new: Int32, hash: Int) {
         let oldValue = Self.tag(hash) << 32 | UInt64(UInt32(old) + 1)
         let newValue = Self.tag(hash) << 32 | UInt64(UInt32(new) + 1)
-        if Self.replace(oldValue, with: newValue, hash: hash, in: &slots) { return }
-        if isGrowing && Self.replace(oldValue, with: newValue, hash: hash, in: &previous) { return }
+        if Self.replace(oldValue, with: newValue, in: &slots) { return }
+        if isGrowing && Self.replace(oldValue, with: newValue, in: &previous) { return }
         preconditionFailure("replaced entry not in the index")
     }
 
-    private static func replace(_ old: UInt64, with new: UInt64, hash: Int, in slots: inout [UInt64]) -> Bool
-    {
+    private static func replace(_ old: UInt64, with new: UInt64, in slots: inout [UInt64]) -> Bool {
         guard !slots.isEmpty else { return false }
         let mask = slots.count - 1
         var slot = home(tag: old >> 32, mask: mask)
