@@ -90,11 +90,14 @@ public struct Registry: Sendable {
     public mutating func beginBinding(
         serialNo: String, openId: String, userId: String?, now: Int64, tokenMatches: (String) -> Bool
     ) -> BindDecision {
-        guard let entry = entries[serialNo] else {
+        // One hash for the lookup and the update; `entries[key]?.phase = x` would hash again and go
+        // through an Optional temporary (a heap-allocated accessor frame, on every callback).
+        guard let index = entries.index(forKey: serialNo) else {
             // Bound before the journal was compacted: the ledger still answers repeats and conflicts.
             guard let binding = bindings.binding(serialNo: serialNo) else { return .unknownSerialNo }
             return binding.openId == openId ? .repeated(binding) : .conflict(binding)
         }
+        let entry = entries.values[index]
         if let request = entry.request, !tokenMatches(request.token) { return .tokenMismatch }
         switch entry.phase {
         case .bound:
@@ -110,7 +113,7 @@ public struct Registry: Sendable {
             guard let request = entry.request else { return .unknownSerialNo }
             if let userId, userId != request.userId { return .userIdMismatch }
             if now >= request.expiresAt { return .expired }
-            entries[serialNo]?.phase = .binding(openId: openId)
+            entries.values[index].phase = .binding(openId: openId)
             return .proceed(request)
         }
     }
@@ -123,15 +126,17 @@ public struct Registry: Sendable {
 
     /// A bound request leaves the open count; its entry (if any) keeps the request for `status`.
     private mutating func settle(serialNo: String) {
-        guard let entry = entries[serialNo] else { return }
-        if isOpen(entry.phase) { openCount -= 1 }
-        entries[serialNo]?.phase = .bound
+        guard let index = entries.index(forKey: serialNo) else { return }
+        if isOpen(entries.values[index].phase) { openCount -= 1 }
+        entries.values[index].phase = .bound
     }
 
     /// The ledger write failed: the request is pending again, so the platform's retry can bind it.
     public mutating func abandon(serialNo: String) {
-        guard case .binding = entries[serialNo]?.phase else { return }
-        entries[serialNo]?.phase = .pending
+        guard let index = entries.index(forKey: serialNo), case .binding = entries.values[index].phase else {
+            return
+        }
+        entries.values[index].phase = .pending
     }
 
     // MARK: - Replay at start-up

@@ -11,3 +11,17 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         }
     }
 }
+
+/// The same comparison over two strings' UTF-8, without copying native strings' bytes out (a path
+/// token is compared on every callback).
+public func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    var a = a
+    var b = b
+    return a.withUTF8 { left in
+        b.withUTF8 { right in
+            guard left.count == right.count else { return false }
+            guard !left.isEmpty else { return true }
+            return CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0
+        }
+    }
+}

@@ -12,14 +12,16 @@ public enum Digest {
     }
 
     private static func digest(_ bytes: [UInt8], _ algorithm: OpaquePointer?, name: String) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let status = bytes.withUnsafeBytes { input in
-            EVP_Digest(input.baseAddress, input.count, &output, &length, algorithm, nil)
+        // The digest lands on the stack and is copied out once, at its real length.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(EVP_MAX_MD_SIZE)) { output in
+            var length: UInt32 = 0
+            let status = bytes.withUnsafeBytes { input in
+                EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, algorithm, nil)
+            }
+            // A built-in digest over memory fails only if libcrypto is broken (e.g. MD5 removed by a
+            // FIPS-only configuration); nothing sensible can continue from there.
+            guard status == 1 else { fatalError("libcrypto could not compute \(name)\(openSSLReasons())") }
+            return Array(UnsafeBufferPointer(rebasing: output[..<Int(length)]))
         }
-        // A built-in digest over memory fails only if libcrypto is broken (e.g. MD5 removed by a
-        // FIPS-only configuration); nothing sensible can continue from there.
-        guard status == 1 else { fatalError("libcrypto could not compute \(name)\(openSSLReasons())") }
-        return Array(output.prefix(Int(length)))
     }
 }

@@ -171,10 +171,9 @@ public final class BindingService: @unchecked Sendable {
         completion: @escaping @Sendable (CallbackOutcome) -> Void
     ) {
         let now = WallClock.nowMilliseconds()
-        let tokenBytes = Array(token.utf8)
         let decision = condition.withLock {
             registry.beginBinding(serialNo: serialNo, openId: openId, userId: userId, now: now) {
-                constantTimeEquals(Array($0.utf8), tokenBytes)
+                constantTimeEquals($0, token)
             }
         }
         switch decision {

@@ -21,6 +21,12 @@ public struct CallbackEndpoint: Sendable {
     let logger: Logger
     /// The body fields that may carry the userId (SPEC: userId, thirdAccount, or the configured name).
     let userIdNames: Set<String>
+    /// The body fields that may carry the openId, in order of preference.
+    let openIdNames: [String]
+    /// The auth headers the signature covers, in the order StringToSign puts them (so it need not sort).
+    private static let signedHeaderNames = ["businessId", "nonce", "signType", "timestamp"]
+    /// Every accepted callback gets this answer; built once.
+    private static let successResponse = plain(200, "SUCCESS")
 
     public init(
         service: BindingService, publicPath: String, openIdField: String?, trustedProxies: [CIDR],
@@ -32,6 +38,7 @@ public struct CallbackEndpoint: Sendable {
         self.trustedProxies = trustedProxies
         self.logger = logger
         self.userIdNames = Set(["userId", "thirdAccount", service.settings.account.userIdField])
+        self.openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
     }
 
     /// Answers a callback through `respond`: at once for a refusal, or once the binding is on disk. Never
@@ -39,16 +46,15 @@ public struct CallbackEndpoint: Sendable {
     public func handle(
         _ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
-        let log = logger.with("request", peer.requestId).with("client", clientAddress(request, peer: peer))
+        let log = logger.with(("request", peer.requestId), ("client", clientAddress(request, peer: peer)))
         switch verify(request, log: log) {
         case .refused(let response):
             service.metrics.callbacks.refused(status: response.status)
             respond(response)
         case .accepted(let serialNo, let token, let openId, let userId):
             // 3. The request it answers.
-            let requestLog = log.with("serialNo", serialNo).with("openId", openId)
             service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) { outcome in
-                let response = answer(outcome, log: requestLog)
+                let response = answer(outcome, serialNo: serialNo, openId: openId, log: log)
                 service.metrics.callbacks.record(outcome, status: response.status)
                 respond(response)
             }
@@ -87,7 +93,8 @@ public struct CallbackEndpoint: Sendable {
             signType = service.settings.account.signType
         }
         var signed: [(name: String, value: String)] = []
-        for name in ["businessId", "nonce", "timestamp", "signType"] {
+        signed.reserveCapacity(Self.signedHeaderNames.count)
+        for name in Self.signedHeaderNames {
             if let value = request.headers[name] { signed.append((name, value)) }
         }
         let stringToSign = StringToSign.make(headers: signed, body: request.body)
@@ -116,7 +123,6 @@ public struct CallbackEndpoint: Sendable {
         guard case .string(let serialNo) = object["serialNo"], Validation.isValidSerialNo(serialNo) else {
             return .refused(fail(400, "serialNo missing or malformed"))
         }
-        let openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
         guard let openIdValue = openIdNames.lazy.compactMap({ object[$0] }).first else {
             return .refused(fail(400, "openId missing"))
         }
@@ -133,14 +139,21 @@ public struct CallbackEndpoint: Sendable {
     }
 
     /// The answer to a bind's outcome (called once the ledger line is durable, or at once for a refusal).
-    private func answer(_ outcome: BindingService.CallbackOutcome, log requestLog: Logger) -> HTTPResponse {
+    private func answer(
+        _ outcome: BindingService.CallbackOutcome, serialNo: String, openId: String, log: Logger
+    ) -> HTTPResponse {
+        if case .bound(let binding) = outcome {
+            // The common case, once per binding: the fields go straight into the line.
+            log.info("bound", [("serialNo", serialNo), ("openId", openId), ("userId", binding.userId)])
+            return Self.successResponse
+        }
+        let requestLog = log.with(("serialNo", serialNo), ("openId", openId))
         switch outcome {
-        case .bound(let binding):
-            requestLog.with("userId", binding.userId).info("bound")
-            return success()
+        case .bound:
+            return Self.successResponse
         case .repeated:
             requestLog.info("repeated callback; already bound")
-            return success()
+            return Self.successResponse
         case .conflict(let existing):
             requestLog.with("userId", existing.userId).security(
                 .serialConflict, "serialNo already bound to another openId",
@@ -178,10 +191,6 @@ public struct CallbackEndpoint: Sendable {
         return last
     }
 
-    private func success() -> HTTPResponse {
-        plain(200, "SUCCESS")
-    }
-
     private func fail(_ status: Int, _ reason: String) -> HTTPResponse {
         plain(status, "FAIL \(reason)")
     }
@@ -215,7 +224,8 @@ enum CallbackBody {
 
     /// The fields of a flat object of strings and integers; nil for anything else.
     static func flatFields(_ body: [UInt8]) -> [String: Value]? {
-        var fields: [String: Value] = [:]
+        // Room for the platform's usual fields, so the dictionary does not grow while they are read.
+        var fields = [String: Value](minimumCapacity: 8)
         let flat = body.withUnsafeBufferPointer { buffer in
             do {
                 try FlatJSON.scan(buffer) { key, value in

@@ -7,6 +7,7 @@ enum FieldLines {
         _ head: UnsafeBufferPointer<UInt8>, lines: some Sequence<Range<Int>>
     ) throws(HTTPParseError) -> HTTPHeaders {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(lines.underestimatedCount)
         for line in lines {
             let bytes = UnsafeBufferPointer(rebasing: head[line])
             if ASCII.isWhitespace(bytes[0]) {
@@ -50,7 +51,7 @@ enum FieldLines {
     /// The message's Content-Length, or nil when absent. One field of digits only: a list, even of equal
     /// values, a sign or a value that does not fit is refused rather than guessed at (RFC 9112 §6.3).
     static func contentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
-        let values = headers.values("Content-Length")
+        let values = headers.firstAndCount("Content-Length")
         guard let value = values.first else { return nil }
         guard values.count == 1 else { throw .badRequest("more than one Content-Length header") }
         guard !value.isEmpty, value.utf8.allSatisfy(ASCII.isDigit) else {

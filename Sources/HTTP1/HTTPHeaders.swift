@@ -19,6 +19,22 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 
+    /// The first value of the field `name` and how many fields have that name, without collecting
+    /// them (framing checks run on every request and only need to know whether there is more than one).
+    public func firstAndCount(_ name: String) -> (first: String?, count: Int) {
+        var first: String?
+        var count = 0
+        for field in fields where field.name.equalsIgnoringASCIICase(name) {
+            if count == 0 { first = field.value }
+            count += 1
+        }
+        return (first, count)
+    }
+
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name, value))
     }

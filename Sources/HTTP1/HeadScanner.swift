@@ -37,6 +37,16 @@ struct HeadScanner {
         self.limits = limits
     }
 
+    /// Ready for the next head, keeping the line array's storage: one allocation per connection, not
+    /// per request.
+    mutating func reset() {
+        lines.removeAll(keepingCapacity: true)
+        position = 0
+        lineStart = 0
+        targetStart = nil
+        targetEnd = nil
+    }
+
     /// Scans `bytes` (the buffered head so far, from its first byte); true once the head is complete.
     mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Bool {
         var index = position

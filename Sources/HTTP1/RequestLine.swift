@@ -30,16 +30,18 @@ struct RequestLine {
     /// "HTTP/1.0" or "HTTP/1.1"; another well-formed version is a 505, anything else a 400.
     /// HTTP-name is case-sensitive (RFC 9112 §2.3).
     static func versionMinor(_ version: Slice<UnsafeBufferPointer<UInt8>>) throws(HTTPParseError) -> Int {
-        guard version.count == 8, version.starts(with: "HTTP/".utf8),
-            case let digits = Array(version.suffix(3)), ASCII.isDigit(digits[0]),
-            digits[1] == UInt8(ascii: "."), ASCII.isDigit(digits[2])
-        else {
+        guard version.count == 8, version.starts(with: "HTTP/".utf8) else {
             throw .badRequest("malformed HTTP version")
         }
-        guard digits[0] == UInt8(ascii: "1"), digits[2] <= UInt8(ascii: "1") else {
+        let start = version.startIndex
+        let (major, dot, minor) = (version[start + 5], version[start + 6], version[start + 7])
+        guard ASCII.isDigit(major), dot == UInt8(ascii: "."), ASCII.isDigit(minor) else {
+            throw .badRequest("malformed HTTP version")
+        }
+        guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else {
             throw HTTPParseError(status: 505, reason: "only HTTP/1.0 and HTTP/1.1 are supported")
         }
-        return Int(digits[2] - UInt8(ascii: "0"))
+        return Int(minor - UInt8(ascii: "0"))
     }
 
     private func checkTargetForm() throws(HTTPParseError) {

@@ -89,7 +89,7 @@ public struct RequestParser: Sendable {
         }
         guard let head else { return nil }
         consumed += scanner.position
-        scanner = Self.headScanner(limits)
+        scanner.reset()
         return head
     }
 
@@ -112,7 +112,7 @@ public struct RequestParser: Sendable {
     /// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host, for more than one Host, or for a Host
     /// that is not `uri-host [":" port]`.
     private static func checkHost(_ headers: HTTPHeaders, versionMinor: Int) throws(HTTPParseError) {
-        let hosts = headers.values("Host")
+        let hosts = headers.firstAndCount("Host")
         guard hosts.count <= 1 else { throw .badRequest("more than one Host header") }
         guard let host = hosts.first else {
             if versionMinor >= 1 { throw .badRequest("HTTP/1.1 request without a Host header") }

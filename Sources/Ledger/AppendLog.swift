@@ -35,6 +35,10 @@ public final class AppendLog: @unchecked Sendable {
     private var waitersPerBatch: [UInt64: Int] = [:]
     /// Completions of asynchronous appends in `queued`, called once their batch is synced.
     private var queuedCompletions: [Completion] = []
+    /// Emptied buffers of the last flush, kept for their capacity: the next batch fills them without
+    /// regrowing from nothing.
+    private var spareBytes: [UInt8] = []
+    private var spareCompletions: [Completion] = []
     private var flusherRunning = false
     private var flushing = false
     private var durableLength: Int
@@ -123,7 +127,12 @@ public final class AppendLog: @unchecked Sendable {
                     return
                 }
             }
-            runCompletions(flushQueued())
+            var (calls, result) = flushQueued()
+            condition.unlock()
+            for completion in calls { completion(result) }
+            calls.removeAll(keepingCapacity: true)
+            condition.lock()
+            spareCompletions = calls
         }
     }
 
@@ -177,10 +186,12 @@ public final class AppendLog: @unchecked Sendable {
     private func flushQueued() -> (calls: [Completion], result: SystemCallError?) {
         flushing = true
         let batch = queuedBatch
-        let bytes = queued
-        queued = []
+        var bytes = spareBytes
+        swap(&bytes, &queued)
+        spareBytes = []
         let completions = queuedCompletions
-        queuedCompletions = []
+        queuedCompletions = spareCompletions
+        spareCompletions = []
         queuedBatch += 1
         let offset = durableLength
         let repair = needsRepair
@@ -219,6 +230,8 @@ public final class AppendLog: @unchecked Sendable {
         finishedThrough = batch
         flushing = false
         condition.broadcast()
+        bytes.removeAll(keepingCapacity: true)
+        spareBytes = bytes
         return (completions, result)
     }
 

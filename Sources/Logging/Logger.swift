@@ -33,9 +33,20 @@ public protocol LogSink: Sendable {
 public struct StandardErrorSink: LogSink {
     public init() {}
     public func write(_ line: [UInt8]) {
-        var bytes = line
-        bytes.append(UInt8(ascii: "\n"))
-        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        // writev, not a copy with the newline appended: still one write, so still atomic per line.
+        var newline = UInt8(ascii: "\n")
+        line.withUnsafeBytes { bytes in
+            withUnsafeMutablePointer(to: &newline) { newline in
+                var parts = (
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count),
+                    iovec(iov_base: UnsafeMutableRawPointer(newline), iov_len: 1)
+                )
+                _ = withUnsafeBytes(of: &parts) {
+                    writev(2, $0.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
+                }
+            }
+        }
     }
 }
 
@@ -86,6 +97,15 @@ public struct Logger: Sendable {
     public func with(_ key: String, _ value: String) -> Logger {
         var copy = self
         copy.context.append((key, value))
+        return copy
+    }
+
+    /// A logger whose lines also carry each of `fields`, in order: one allocation for them all, where
+    /// chained `with` calls would copy the context once per field.
+    public func with(_ fields: (String, String)...) -> Logger {
+        var copy = self
+        copy.context.reserveCapacity(context.count + fields.count)
+        copy.context.append(contentsOf: fields)
         return copy
     }
 

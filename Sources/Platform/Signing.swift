@@ -15,8 +15,17 @@ public enum StringToSign {
     public static let signedHeaderNames: Set<String> = ["businessId", "nonce", "signType", "timestamp"]
 
     public static func make(headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
-        let signed = headers.filter { signedHeaderNames.contains($0.name) && !$0.value.isEmpty }
-            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        let precedes = { (a: (name: String, value: String), b: (name: String, value: String)) in
+            a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        }
+        let included = { (header: (name: String, value: String)) in
+            signedHeaderNames.contains(header.name) && !header.value.isEmpty
+        }
+        // A callback's headers arrive here already picked and in order: use them as they are rather
+        // than filter and sort into two new arrays on every callback.
+        let ready =
+            headers.allSatisfy(included) && zip(headers, headers.dropFirst()).allSatisfy { precedes($0, $1) }
+        let signed = ready ? headers : headers.filter(included).sorted(by: precedes)
         // Bytes appended directly: every callback verifies one of these on the event loop.
         var out: [UInt8] = []
         out.reserveCapacity(
@@ -100,8 +109,12 @@ public struct SigningKeys: Sendable {
             return key.verifySHA256(stringToSign, signature: raw) ? .valid : .invalid
         case .md5:
             guard let key = md5Key else { return .noKey }
-            let expected = Array(Hex.upper(Digest.md5(stringToSign + key)).utf8)
-            return constantTimeEquals(expected, Array(signature.uppercased().utf8)) ? .valid : .invalid
+            let expected = Hex.upperBytes(Digest.md5(stringToSign + key))
+            // Hex digits compare without case; anything else in `signature` cannot match a hex digit.
+            let received = signature.utf8.map {
+                $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0
+            }
+            return constantTimeEquals(expected, received) ? .valid : .invalid
         }
     }
 }

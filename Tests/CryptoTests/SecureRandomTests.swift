@@ -45,4 +45,17 @@ import Testing
         #expect(!constantTimeEquals([1, 2, 3], [1, 2]))
         #expect(!constantTimeEquals([], [0]))
     }
+
+    @Test func strings() {
+        let token = "0123456789abcdef0123456789abcdef0123456789a"
+        #expect(constantTimeEquals(token, String(token.reversed().reversed())))
+        #expect(constantTimeEquals("", ""))
+        #expect(!constantTimeEquals(token, token.dropLast() + "b"))
+        #expect(!constantTimeEquals(token, String(token.dropLast())))
+        #expect(!constantTimeEquals("", "a"))
+        // Not byte-equal, so not equal, although Swift's == would call them the same string.
+        #expect(!constantTimeEquals("\u{E9}", "e\u{301}"))
+        // Bridged or substring-backed strings take the same path.
+        #expect(constantTimeEquals(String(Substring("abc")), "abc"))
+    }
 }

@@ -73,6 +73,28 @@ import Testing
         #expect(parsed.hasBufferedBytes)
     }
 
+    @Test func eachRequestOnAConnectionStartsAFreshHead() throws {
+        // The head scanner is reused between requests: nothing of one head may leak into the next.
+        var parser = RequestParser()
+        parser.append(
+            Array("POST /first HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n".utf8))
+        let first = try #require(try parser.next())
+        #expect(first.headers.count == 4)
+        parser.append(Array("GET /second HTTP/1.0\r\n\r\n".utf8))
+        let second = try #require(try parser.next())
+        #expect(second.path == "/second")
+        #expect(second.headers.count == 0)
+        #expect(second.versionMinor == 0)
+        // The third request's target is over the limit: still a 414, as on a fresh connection.
+        parser.append(Array("GET /\(String(repeating: "x", count: 9000)) HTTP/1.1\r\n".utf8))
+        do {
+            _ = try parser.next()
+            Issue.record("an overlong target was accepted")
+        } catch {
+            #expect(error.status == 414)
+        }
+    }
+
     @Test func parsesManyPipelinedRequestsInOneBuffer() throws {
         var input = ""
         for index in 0..<2000 { input += "GET /\(index) HTTP/1.1\r\nHost: a\r\n\r\n" }

@@ -19,6 +19,20 @@ import Testing
         #expect(line { $0.warning("w", [("a", "1"), ("b", "2")]) } == "<4>w a=1 b=2")
     }
 
+    @Test func severalContextFieldsAtOnceKeepTheirOrder() {
+        let sink = MemorySink()
+        let base = Logger(level: .info, sink: sink).with("listener", "callback")
+        let derived = base.with(("request", "r-1"), ("client", "10.0.0.1"))
+        derived.info("bound", [("userId", "u-42")])
+        base.info("m")
+        base.with().info("n")
+        #expect(
+            sink.lines == [
+                "<6>bound listener=callback request=r-1 client=10.0.0.1 userId=u-42",
+                "<6>m listener=callback", "<6>n listener=callback",
+            ])
+    }
+
     @Test func plainValuesStayBareIncludingNonASCII() {
         #expect(line { $0.info("m", [("k", "验证-ok_1/2:3")]) } == "<6>m k=验证-ok_1/2:3")
     }

@@ -32,6 +32,25 @@ import Testing
             text(StringToSign.make(headers: headers, body: Array("B".utf8))) == "businessId=b&timestamp=1B")
     }
 
+    @Test func inputAlreadyPickedAndSortedGivesTheSameString() {
+        let sorted: [(name: String, value: String)] = [
+            ("businessId", "754e0c5d"), ("nonce", "24bc8a1f"), ("signType", "MD5"),
+            ("timestamp", "1628772138668"),
+        ]
+        let expected = "businessId=754e0c5d&nonce=24bc8a1f&signType=MD5&timestamp=1628772138668{}"
+        #expect(text(StringToSign.make(headers: sorted, body: Array("{}".utf8))) == expected)
+        // Sorted, but with an empty value or a header that is not signed: those still drop out.
+        let withEmpty = sorted + [("zzz", "1")]
+        #expect(text(StringToSign.make(headers: withEmpty, body: Array("{}".utf8))) == expected)
+        let emptyNonce: [(name: String, value: String)] = [
+            ("businessId", "b"), ("nonce", ""), ("timestamp", "1"),
+        ]
+        #expect(text(StringToSign.make(headers: emptyNonce, body: [])) == "businessId=b&timestamp=1")
+        // Two names out of order by one swap.
+        let swapped: [(name: String, value: String)] = [("nonce", "n"), ("businessId", "b")]
+        #expect(text(StringToSign.make(headers: swapped, body: [])) == "businessId=b&nonce=n")
+    }
+
     @Test func signTypeOnlyWhenSent() {
         let headers: [(name: String, value: String)] = [
             ("businessId", "b"), ("nonce", "n"), ("timestamp", "1"),
@@ -148,5 +167,28 @@ import Testing
             SigningKeys(md5Key: Array("other-key".utf8)).verify(message, signature: expected, type: .md5)
                 == .invalid)
         #expect(SigningKeys().verify(message, signature: expected, type: .md5) == .noKey)
+    }
+
+    @Test func md5CaseFoldingIsASCIIOnly() throws {
+        let keys = try makeKeys()
+        // Unicode uppercasing turns the ligature "ﬀ" (U+FB00) into "FF"; a signature is hex, so only
+        // ASCII letters fold and this must not match. Find a message whose signature holds "FF".
+        var found: (message: [UInt8], signature: String)?
+        for counter in 0..<2000 where found == nil {
+            let message = Array("message \(counter)".utf8)
+            let signature = try keys.sign(message, type: .md5)
+            if signature.contains("FF") { found = (message, signature) }
+        }
+        let (message, signature) = try #require(found)
+        let range = try #require(signature.range(of: "FF"))
+        let ligature = signature.replacingCharacters(in: range, with: "\u{FB00}")
+        #expect(ligature.uppercased() == signature)
+        #expect(keys.verify(message, signature: ligature, type: .md5) == .invalid)
+        // Mixed ASCII case still folds.
+        let mixed = String(
+            signature.enumerated().map {
+                $0.offset % 2 == 0 ? Character($0.element.lowercased()) : $0.element
+            })
+        #expect(keys.verify(message, signature: mixed, type: .md5) == .valid)
     }
 }
