@@ -12,6 +12,9 @@
 //   openidd-bench slowloris [--count 2000] [--connections 400]
 //       a real callback's latency alone and beside N clients holding half-sent requests open
 //
+// Every mode runs the daemon with the shipped unit's Environment= lines (systemd/openidd.service), as
+// installed; --unit-environment no runs it without them.
+//
 // Build it in release mode for meaningful figures: swift build -c release
 
 import Correlation
@@ -52,6 +55,25 @@ let businessId = "bench-business"
 let merchantId = "bench-merchant"
 let md5Key = "bench-md5-key"
 
+/// The `Environment=` assignments of the shipped unit (systemd/openidd.service), so the daemon under
+/// test runs as installed. `--unit-environment no` leaves them out, to measure what they are worth.
+let unitEnvironment: [String: String] = {
+    guard options["unit-environment"] != "no" else { return [:] }
+    let unit = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../systemd/openidd.service").standardizedFileURL.path
+    guard let text = try? String(contentsOfFile: unit, encoding: .utf8) else {
+        print("note: \(unit) not found; the daemon runs without the unit's environment")
+        return [:]
+    }
+    var environment: [String: String] = [:]
+    for line in text.split(separator: "\n") where line.hasPrefix("Environment=") {
+        let assignment = line.dropFirst("Environment=".count)
+        guard let equals = assignment.firstIndex(of: "=") else { continue }
+        environment[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+    }
+    return environment
+}()
+
 /// A daemon in a fresh directory, configured for MD5 (signing cost aside, this measures our path).
 struct Instance {
     let directory: String
@@ -85,6 +107,7 @@ struct Instance {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: openidd)
         process.arguments = ["--config", directory + "/config.json"]
+        process.environment = ProcessInfo.processInfo.environment.merging(unitEnvironment) { $1 }
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         let started = MonotonicClock.nowNanos()
         try! process.run()
@@ -450,7 +473,8 @@ func closedLoop(
 
 @MainActor func benchCompare() {
     let seconds = Double(options["seconds"] ?? "8")!
-    let count = Int(options["count"] ?? "250000")!
+    // Enough distinct serialNos for 70,000 callbacks a second, so every callback does the full work.
+    let count = Int(options["count"] ?? String(max(250_000, Int(seconds * 70_000))))!
     let nginxPort = 18_000 + Int(getpid() % 1000)
     let nginxDirectory = NSTemporaryDirectory() + "openidd-bench-nginx-\(getpid())"
     try! FileManager.default.createDirectory(atPath: nginxDirectory, withIntermediateDirectories: true)
@@ -677,6 +701,10 @@ func closedLoop(
     idle.stop()
 }
 
+if ["compare", "replay", "callbacks", "slowloris"].contains(mode) {
+    let shown = unitEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    print("daemon environment (the unit's): " + (shown.isEmpty ? "none" : shown.joined(separator: " ")))
+}
 switch mode {
 case "compare": benchCompare()
 case "replay": benchReplay()
@@ -684,7 +712,7 @@ case "callbacks": benchCallbacks()
 case "slowloris": benchSlowloris()
 default:
     print(
-        "usage: openidd-bench compare [--seconds S] [--rounds N] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
+        "usage: openidd-bench [mode] ... [--unit-environment no]; compare [--seconds S] [--rounds N] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
     )
     exit(2)
 }
