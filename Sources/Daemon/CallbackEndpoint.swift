@@ -20,11 +20,9 @@ public struct CallbackEndpoint: Sendable {
     let trustedProxies: [CIDR]
     let logger: Logger
     /// The body fields that may carry the userId (SPEC: userId, thirdAccount, or the configured name).
-    let userIdNames: Set<String>
+    let userIdNames: [String]
     /// The body fields that may carry the openId, in order of preference.
     let openIdNames: [String]
-    /// The auth headers the signature covers, in the order StringToSign puts them (so it need not sort).
-    private static let signedHeaderNames = ["businessId", "nonce", "signType", "timestamp"]
     /// Every accepted callback gets this answer; built once.
     private static let successResponse = plain(200, "SUCCESS")
 
@@ -37,7 +35,10 @@ public struct CallbackEndpoint: Sendable {
         self.openIdField = openIdField
         self.trustedProxies = trustedProxies
         self.logger = logger
-        self.userIdNames = Set(["userId", "thirdAccount", service.settings.account.userIdField])
+        let configured = service.settings.account.userIdField
+        self.userIdNames =
+            ["userId", "thirdAccount"]
+            + (["userId", "thirdAccount"].contains(configured) ? [] : [configured])
         self.openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
     }
 
@@ -80,11 +81,12 @@ public struct CallbackEndpoint: Sendable {
         }
 
         // 1. Signature over the auth headers as received and the raw body bytes.
-        guard let sign = request.headers["sign"], !sign.isEmpty else {
+        let auth = AuthHeaders(request.headers)
+        guard let sign = auth.sign, !sign.isEmpty else {
             return .refused(fail(401, "signature missing"))
         }
         let signType: SignType
-        if let declared = request.headers["signType"], !declared.isEmpty {
+        if let declared = auth.signType, !declared.isEmpty {
             guard let known = SignType(rawValue: declared) else {
                 return .refused(fail(400, "unknown signType"))
             }
@@ -92,12 +94,7 @@ public struct CallbackEndpoint: Sendable {
         } else {
             signType = service.settings.account.signType
         }
-        var signed: [(name: String, value: String)] = []
-        signed.reserveCapacity(Self.signedHeaderNames.count)
-        for name in Self.signedHeaderNames {
-            if let value = request.headers[name] { signed.append((name, value)) }
-        }
-        let stringToSign = StringToSign.make(headers: signed, body: request.body)
+        let stringToSign = StringToSign.make(headers: auth.signed, body: request.body)
         switch service.keys.verify(stringToSign, signature: sign, type: signType) {
         case .valid: break
         case .invalid:
@@ -109,10 +106,10 @@ public struct CallbackEndpoint: Sendable {
                 [("signType", signType.rawValue)])
             return .refused(fail(401, "signType \(signType.rawValue) not configured"))
         }
-        guard request.headers["businessId"] == service.settings.account.businessId else {
+        guard auth.businessId == service.settings.account.businessId else {
             log.security(
                 .businessIdMismatch, "callback for another businessId",
-                [("businessId", request.headers["businessId"] ?? "")])
+                [("businessId", auth.businessId ?? "")])
             return .refused(fail(401, "businessId mismatch"))
         }
 
@@ -129,10 +126,13 @@ public struct CallbackEndpoint: Sendable {
         guard case .string(let openId) = openIdValue, Validation.isValidOpenId(openId) else {
             return .refused(fail(400, "openId malformed"))
         }
+        // Every field that may carry the userId must be a string, and where several are sent they must
+        // agree: which one to believe is not a choice to make silently (or by hash order).
         var userId: String?
         for name in userIdNames {
             guard let value = object[name] else { continue }
             guard case .string(let text) = value else { return .refused(fail(400, "\(name) malformed")) }
+            if let earlier = userId, earlier != text { return .refused(fail(400, "userId fields disagree")) }
             userId = text
         }
         return .accepted(serialNo: serialNo, token: token, openId: openId, userId: userId)
@@ -207,6 +207,41 @@ public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
     plain(status, "FAIL \(reason)")
 }
 
+/// The auth headers of a callback, found in one pass over the request's headers (names compare without
+/// case, as HTTP does; the first of a repeated header counts, as `HTTPHeaders`' subscript has it).
+struct AuthHeaders {
+    var sign: String?
+    var signType: String?
+    var businessId: String?
+    var nonce: String?
+    var timestamp: String?
+
+    init(_ headers: HTTPHeaders) {
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 4 where sign == nil && name.equalsIgnoringASCIICase("sign"): sign = value
+            case 5 where nonce == nil && name.equalsIgnoringASCIICase("nonce"): nonce = value
+            case 8 where signType == nil && name.equalsIgnoringASCIICase("signType"): signType = value
+            case 9 where timestamp == nil && name.equalsIgnoringASCIICase("timestamp"): timestamp = value
+            case 10 where businessId == nil && name.equalsIgnoringASCIICase("businessId"): businessId = value
+            default: continue
+            }
+        }
+    }
+
+    /// The headers the signature covers, under their canonical names, in the order StringToSign puts
+    /// them (so it need not sort).
+    var signed: [(name: String, value: String)] {
+        var signed: [(name: String, value: String)] = []
+        signed.reserveCapacity(4)
+        if let businessId { signed.append(("businessId", businessId)) }
+        if let nonce { signed.append(("nonce", nonce)) }
+        if let signType { signed.append(("signType", signType)) }
+        if let timestamp { signed.append(("timestamp", timestamp)) }
+        return signed
+    }
+}
+
 /// A callback body's top-level fields, as far as the checks need them: a string, or something else.
 enum CallbackBody {
     enum Value: Equatable {
@@ -214,18 +249,52 @@ enum CallbackBody {
         case other
     }
 
+    /// A body's fields, in a small array searched in order: a callback carries a handful, and a linear
+    /// search of a few keys is cheaper than hashing each one into a dictionary. Keys compare as Swift
+    /// strings do (canonically), like the dictionary they replace.
+    struct Fields: Equatable {
+        private(set) var pairs: [(key: String, value: Value)] = []
+
+        init() { pairs.reserveCapacity(8) }
+
+        init(_ dictionary: [String: Value]) {
+            pairs = dictionary.map { ($0.key, $0.value) }
+        }
+
+        var count: Int { pairs.count }
+
+        subscript(_ key: String) -> Value? {
+            pairs.first { $0.key == key }?.value
+        }
+
+        /// Adds a field; false, and nothing added, when the key is already there.
+        mutating func add(_ key: String, _ value: Value) -> Bool {
+            if self[key] != nil { return false }
+            pairs.append((key, value))
+            return true
+        }
+
+        /// The same keys with the same values, in any order.
+        static func == (lhs: Fields, rhs: Fields) -> Bool {
+            lhs.count == rhs.count && lhs.pairs.allSatisfy { rhs[$0.key] == $0.value }
+        }
+    }
+
+    /// More fields than this go to Foundation: the linear duplicate check is quadratic, and the
+    /// platform's bodies have fewer than ten.
+    static let maxFlatFields = 32
+
     /// The fields of a JSON object, or nil when the body is not one. The platform's bodies are flat
     /// objects of strings and numbers, which the flat parser reads without Foundation's dictionaries of
     /// `Any`; anything it does not take (nested values, booleans, fractions, duplicate keys, another
-    /// encoding) goes to Foundation's parser, so both paths give the same answer.
-    static func fields(_ body: [UInt8]) -> [String: Value]? {
+    /// encoding, a great many fields) goes to Foundation's parser, so both paths give the same answer.
+    static func fields(_ body: [UInt8]) -> Fields? {
         flatFields(body) ?? foundationFields(body)
     }
 
     /// The fields of a flat object of strings and integers; nil for anything else.
-    static func flatFields(_ body: [UInt8]) -> [String: Value]? {
-        // Room for the platform's usual fields, so the dictionary does not grow while they are read.
-        var fields = [String: Value](minimumCapacity: 8)
+    static func flatFields(_ body: [UInt8]) -> Fields? {
+        var fields = Fields()
         let flat = body.withUnsafeBufferPointer { buffer in
             do {
                 try FlatJSON.scan(buffer) { key, value in
@@ -234,8 +303,11 @@ enum CallbackBody {
                     case .string(let text): field = .string(String(decoding: text, as: UTF8.self))
                     case .integer: field = .other
                     }
-                    if fields.updateValue(field, forKey: String(decoding: key, as: UTF8.self)) != nil {
-                        throw FlatJSON.DecodeError(description: "duplicate key")  // Foundation decides
+                    guard fields.count < maxFlatFields,
+                        fields.add(String(decoding: key, as: UTF8.self), field)
+                    else {
+                        // A duplicate key or a great many: Foundation decides.
+                        throw FlatJSON.DecodeError(description: "duplicate key or too many fields")
                     }
                 }
                 return true
@@ -246,10 +318,10 @@ enum CallbackBody {
         return flat ? fields : nil
     }
 
-    static func foundationFields(_ body: [UInt8]) -> [String: Value]? {
+    static func foundationFields(_ body: [UInt8]) -> Fields? {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return nil
         }
-        return object.mapValues { value in (value as? String).map(Value.string) ?? .other }
+        return Fields(object.mapValues { value in (value as? String).map(Value.string) ?? .other })
     }
 }

@@ -73,7 +73,7 @@ enum ASCII {
 
 extension StringProtocol {
     /// Field names, connection options and codings compare ASCII case-insensitively (RFC 9110 §5.1).
-    func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
+    public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
         // Header lookups run this a dozen times per request: compare the contiguous UTF-8 of both
         // (native strings and substrings have it) rather than walk two UTF8View iterators.
         let contiguous: Bool?? = utf8.withContiguousStorageIfAvailable { mine in

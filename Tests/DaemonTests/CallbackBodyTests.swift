@@ -49,6 +49,41 @@ import Testing
             CallbackBody.fields(Array(json.utf8)) == CallbackBody.foundationFields(Array(json.utf8)))
     }
 
+    @Test func manyFieldsGoToFoundation() throws {
+        let fields = (0..<CallbackBody.maxFlatFields).map { #""k\#($0)":"v""# }
+        let atLimit = Array(("{" + fields.joined(separator: ",") + "}").utf8)
+        #expect(CallbackBody.flatFields(atLimit)?.count == CallbackBody.maxFlatFields)
+        let over = Array(("{" + (fields + [#""serialNo":"s-1""#]).joined(separator: ",") + "}").utf8)
+        #expect(CallbackBody.flatFields(over) == nil)
+        let parsed = try #require(CallbackBody.fields(over))
+        #expect(parsed.count == CallbackBody.maxFlatFields + 1)
+        #expect(parsed["serialNo"] == .string("s-1"))
+        #expect(parsed == CallbackBody.foundationFields(over))
+    }
+
+    @Test func fieldsCompareAsSetsOfPairs() {
+        var a = CallbackBody.Fields()
+        let addedX = a.add("x", .string("1"))
+        let addedY = a.add("y", .other)
+        let addedAgain = a.add("x", .string("2"))
+        #expect(addedX && addedY)
+        #expect(!addedAgain, "a key already there is not added again")
+        #expect(a["x"] == .string("1"))
+        var b = CallbackBody.Fields()
+        _ = b.add("y", .other)
+        _ = b.add("x", .string("1"))
+        #expect(a == b)
+        var c = CallbackBody.Fields()
+        _ = c.add("x", .string("1"))
+        _ = c.add("z", .other)
+        #expect(a != c)
+        // Canonically equal keys are the same key, as in a Swift dictionary.
+        var d = CallbackBody.Fields()
+        let precomposed = d.add("\u{E9}", .other)
+        let decomposed = d.add("e\u{301}", .other)
+        #expect(precomposed && !decomposed)
+    }
+
     @Test func randomMutationsOfRealBodiesAgree() {
         var generator = SystemRandomNumberGenerator()
         let seeds = [

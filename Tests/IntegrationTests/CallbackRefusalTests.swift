@@ -175,6 +175,17 @@ import Testing
                 body: callbackBody(serialNo: f.serialNo, openId: "oid", extra: #","thirdAccount":"intruder""#)
             ),
             400, "userId mismatch")
+        // userId and thirdAccount both sent, disagreeing: refused whichever matches the request (the
+        // answer must not hang on which field is read first).
+        for (first, second) in [("u-42", "intruder"), ("intruder", "u-42")] {
+            f.expectRefused(
+                try f.daemon.callback(
+                    token: f.token,
+                    body: callbackBody(
+                        serialNo: f.serialNo, openId: "oid",
+                        extra: #","userId":"\#(first)","thirdAccount":"\#(second)""#)),
+                400, "userId fields disagree")
+        }
         // The alternative openId spellings and a matching userId are accepted.
         let ok = try f.daemon.callback(
             token: f.token, body: #"{"serialNo":"\#(f.serialNo)","open_id":"oid-alt","thirdAccount":"u-42"}"#)
