@@ -1,4 +1,5 @@
 /// Bytes and character classes of the HTTP grammar (RFC 9110 §5.6, RFC 9112 §2).
+@usableFromInline
 enum ASCII {
     static let tab: UInt8 = 0x09
     static let lf: UInt8 = 0x0A
@@ -49,6 +50,7 @@ enum ASCII {
         }
     }
 
+    @inlinable
     static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
@@ -73,6 +75,9 @@ enum ASCII {
 
 extension StringProtocol {
     /// Field names, connection options and codings compare ASCII case-insensitively (RFC 9110 §5.1).
+    /// Inlinable, so callers in other modules get it specialized for their string types rather than
+    /// through the generic witness tables (a callback's header checks call it a dozen times).
+    @inlinable
     public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
         // Header lookups run this a dozen times per request: compare the contiguous UTF-8 of both
         // (native strings and substrings have it) rather than walk two UTF8View iterators.

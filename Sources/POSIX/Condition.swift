@@ -28,6 +28,9 @@ public final class Condition: @unchecked Sendable {
     public func lock() { pthread_mutex_lock(mutex) }
     public func unlock() { pthread_mutex_unlock(mutex) }
 
+    /// Inlinable, like `Locked.withLock`: callers in other modules get it specialized, not a generic
+    /// call with its closure context on every lock taken.
+    @inlinable
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()
         defer { unlock() }
@@ -54,11 +57,12 @@ public final class Condition: @unchecked Sendable {
 /// A value behind a pthread mutex. Used instead of Synchronization's `Mutex`, whose futex-based lock
 /// ThreadSanitizer does not see: CI runs the suite under it, and every access would look like a race.
 public final class Locked<Value>: @unchecked Sendable {
-    private let mutex = Condition()
-    private var value: Value
+    @usableFromInline let mutex = Condition()
+    @usableFromInline var value: Value
 
     public init(_ value: Value) { self.value = value }
 
+    @inlinable
     public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
         mutex.lock()
         defer { mutex.unlock() }

@@ -29,7 +29,7 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible, Equatab
 
 /// Runs a system call, retrying on EINTR, and turns -1 into a `SystemCallError` naming the call.
 /// EBADF and EFAULT are programmer errors (a closed or invalid descriptor/buffer), so they trap.
-@inline(__always)
+@inlinable
 public func retryingEINTR<T: BinaryInteger>(
     _ call: String, subject: @autoclosure () -> String? = nil, _ body: () -> T
 ) throws -> T {
