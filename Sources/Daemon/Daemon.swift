@@ -66,8 +66,11 @@ public final class Daemon: @unchecked Sendable {
         let startedAtMonotonic = MonotonicClock.nowNanos()
         let (store, replayed): (Store, Store.Replayed)
         do {
+            var observers = metrics.flushObservers
+            // Each binding logs a line from the ledger's sync thread: one write per batch, not per line.
+            observers.ledgerCompletions = { runCompletions in LogBatch.collect(runCompletions) }
             (store, replayed) = try Store.open(
-                directory: configuration.storageDirectory, now: startedAt, observers: metrics.flushObservers)
+                directory: configuration.storageDirectory, now: startedAt, observers: observers)
         } catch {
             throw DaemonError(description: "storage \(configuration.storageDirectory): \(error)")
         }

@@ -21,6 +21,9 @@ public final class AppendLog: @unchecked Sendable {
     public typealias Completion = @Sendable (SystemCallError?) -> Void
     /// Told of each batch that reached the disk: the lines it held and how long its fdatasync took.
     public typealias FlushObserver = @Sendable (_ lines: Int, _ syncSeconds: Double) -> Void
+    /// Runs a batch's completions (the body it is given) inside whatever scope the owner wants around
+    /// them: the daemon gathers the log lines they write into one write.
+    public typealias CompletionScope = @Sendable (_ runCompletions: () -> Void) -> Void
 
     public let path: String
     /// Replaced only by `rewrite`, while it holds the flushing role, so the flusher never sees it change.
@@ -48,11 +51,16 @@ public final class AppendLog: @unchecked Sendable {
     /// When the running flush started (CLOCK_MONOTONIC ns), 0 when none runs.
     private var flushStartedAt: UInt64 = 0
     private let observer: FlushObserver?
+    private let completionScope: CompletionScope?
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
-    public init(path: String, durableLength: Int, observer: FlushObserver? = nil) throws {
+    public init(
+        path: String, durableLength: Int, observer: FlushObserver? = nil,
+        completionScope: CompletionScope? = nil
+    ) throws {
         self.path = path
         self.observer = observer
+        self.completionScope = completionScope
         let existed = FileSystem.exists(path)
         fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: 0o600)
         self.durableLength = durableLength
@@ -129,7 +137,11 @@ public final class AppendLog: @unchecked Sendable {
             }
             var (calls, result) = flushQueued()
             condition.unlock()
-            for completion in calls { completion(result) }
+            if let completionScope {
+                completionScope { for completion in calls { completion(result) } }
+            } else {
+                for completion in calls { completion(result) }
+            }
             calls.removeAll(keepingCapacity: true)
             condition.lock()
             spareCompletions = calls

@@ -64,9 +64,15 @@ public final class Store: Sendable {
     public struct FlushObservers: Sendable {
         public var ledger: AppendLog.FlushObserver?
         public var journal: AppendLog.FlushObserver?
-        public init(ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil) {
+        /// Around each batch of the ledger's asynchronous completions (see `AppendLog.CompletionScope`).
+        public var ledgerCompletions: AppendLog.CompletionScope?
+        public init(
+            ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil,
+            ledgerCompletions: AppendLog.CompletionScope? = nil
+        ) {
             self.ledger = ledger
             self.journal = journal
+            self.ledgerCompletions = ledgerCompletions
         }
     }
 
@@ -115,7 +121,8 @@ public final class Store: Sendable {
         let store = Store(
             directory: directory,
             ledger: try AppendLog(
-                path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger),
+                path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger,
+                completionScope: observers.ledgerCompletions),
             journal: try AppendLog(
                 path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal),
             lock: lock)

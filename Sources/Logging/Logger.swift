@@ -29,10 +29,26 @@ public protocol LogSink: Sendable {
     func write(_ line: [UInt8])
 }
 
-/// One `write(2)` per line, so lines from concurrent threads never interleave.
+/// Writes lines to standard error (or another descriptor, for tests). Each write holds whole lines and
+/// at most `PIPE_BUF` bytes unless a single line is longer, so lines from concurrent threads never
+/// interleave, even on a pipe or journald's stream socket.
+///
+/// Inside `LogBatch.collect`, a thread's lines wait in a buffer and leave together when it returns: the
+/// ledger's sync thread logs a line per binding, and one write per batch of bindings costs a system
+/// call (and a wake-up of journald) per batch rather than per line.
 public struct StandardErrorSink: LogSink {
-    public init() {}
+    let descriptor: Int32
+
+    public init() { descriptor = 2 }
+
+    /// Writes to `descriptor` instead (tests read it back through a pipe).
+    public init(descriptor: Int32) { self.descriptor = descriptor }
+
     public func write(_ line: [UInt8]) {
+        if let batch = LogBatch.current {
+            batch.add(line, flushingTo: descriptor)
+            return
+        }
         // writev, not a copy with the newline appended: still one write, so still atomic per line.
         var newline = UInt8(ascii: "\n")
         line.withUnsafeBytes { bytes in
@@ -43,10 +59,77 @@ public struct StandardErrorSink: LogSink {
                     iovec(iov_base: UnsafeMutableRawPointer(newline), iov_len: 1)
                 )
                 _ = withUnsafeBytes(of: &parts) {
-                    writev(2, $0.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
+                    writev(descriptor, $0.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
                 }
             }
         }
+    }
+}
+
+/// Gathers the lines one thread writes to a `StandardErrorSink` while `collect` runs.
+public enum LogBatch {
+    /// What one write may hold and still be atomic on a pipe (PIPE_BUF, POSIX's minimum 512, Linux 4096).
+    static let maxWrite = 4096
+
+    final class Buffer {
+        var bytes: [UInt8] = []
+        var descriptor: Int32 = 2
+
+        /// Appends `line` and its newline; what is already buffered goes out first when the two would
+        /// not fit in one atomic write together.
+        func add(_ line: [UInt8], flushingTo descriptor: Int32) {
+            if !bytes.isEmpty
+                && (bytes.count + line.count + 1 > LogBatch.maxWrite || descriptor != self.descriptor)
+            {
+                flush()
+            }
+            self.descriptor = descriptor
+            bytes.append(contentsOf: line)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+
+        func flush() {
+            guard !bytes.isEmpty else { return }
+            var written = 0
+            bytes.withUnsafeBytes { all in
+                while written < all.count {
+                    let count = Glibc.write(descriptor, all.baseAddress! + written, all.count - written)
+                    if count > 0 {
+                        written += count
+                    } else if count < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        return  // nowhere to log a failure to log; drop the rest
+                    }
+                }
+            }
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The calling thread's buffer, while it is inside `collect`.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    static var current: Buffer? {
+        pthread_getspecific(key).map { Unmanaged<Buffer>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Runs `body`; the lines this thread writes to a `StandardErrorSink` meanwhile are written when it
+    /// returns, in as few writes as keep each atomic. Nested calls join the outermost one.
+    public static func collect<T>(_ body: () throws -> T) rethrows -> T {
+        if current != nil { return try body() }
+        let buffer = Buffer()
+        buffer.bytes.reserveCapacity(maxWrite)
+        pthread_setspecific(key, Unmanaged.passUnretained(buffer).toOpaque())
+        defer {
+            pthread_setspecific(key, nil)
+            buffer.flush()
+        }
+        return try body()
     }
 }
 

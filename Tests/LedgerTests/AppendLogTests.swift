@@ -113,6 +113,36 @@ import Testing
         #expect(log.failure == nil)
     }
 
+    @Test func completionsRunInsideTheOwnersScopeOncePerBatch() throws {
+        let directory = try TemporaryDirectory()
+        let state = Mutex<(inScope: Bool, scopes: Int, seenInScope: [Bool])>((false, 0, []))
+        let log = try AppendLog(
+            path: directory.file("log"), durableLength: 0,
+            completionScope: { runCompletions in
+                state.withLock {
+                    $0.inScope = true
+                    $0.scopes += 1
+                }
+                runCompletions()
+                state.withLock { $0.inScope = false }
+            })
+        let group = DispatchGroup()
+        let count = 200
+        for index in 0..<count {
+            group.enter()
+            log.append(Array("line \(index)\n".utf8)) { _ in
+                state.withLock { $0.seenInScope.append($0.inScope) }
+                group.leave()
+            }
+        }
+        #expect(group.wait(timeout: .now() + 10) == .success)
+        let final = state.withLock { $0 }
+        #expect(final.seenInScope.count == count)
+        #expect(final.seenInScope.allSatisfy { $0 }, "every completion ran inside the scope")
+        #expect(final.scopes >= 1 && final.scopes <= count)
+        #expect(UInt64(final.scopes) == log.syncCount, "one scope per synced batch")
+    }
+
     @Test func asynchronousAppendsFromManyThreadsShareSyncsAndMixWithSynchronousOnes() throws {
         let directory = try TemporaryDirectory()
         let log = try AppendLog(path: directory.file("log"), durableLength: 0)

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `LogBatch.collect` holds a thread's stderr lines and writes them together, in writes that each hold
+/// whole lines and stay atomic on a pipe. Checked through a real pipe, read without blocking.
+@Suite struct LogBatchTests {
+    final class Pipe {
+        let read: Int32
+        let write: Int32
+        init() throws {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+            read = fds[0]
+            write = fds[1]
+            _ = fcntl(read, F_SETFL, fcntl(read, F_GETFL) | O_NONBLOCK)
+        }
+        deinit {
+            close(read)
+            close(write)
+        }
+        /// Whatever the pipe holds now.
+        func drain() -> String {
+            var out: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(read, $0.baseAddress, $0.count) }
+                guard count > 0 else { break }
+                out += chunk[0..<count]
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    @Test func outsideABatchEachLineGoesAtOnce() throws {
+        let pipe = try Pipe()
+        let sink = StandardErrorSink(descriptor: pipe.write)
+        sink.write(Array("one".utf8))
+        #expect(pipe.drain() == "one\n")
+    }
+
+    @Test func insideABatchLinesWaitUntilItEnds() throws {
+        let pipe = try Pipe()
+        let logger = Logger(level: .info, sink: StandardErrorSink(descriptor: pipe.write))
+        var seenInside = "unread"
+        LogBatch.collect {
+            logger.info("bound", [("n", "1")])
+            logger.info("bound", [("n", "2")])
+            LogBatch.collect { logger.info("nested") }  // joins the outer batch
+            seenInside = pipe.drain()
+        }
+        #expect(seenInside == "")
+        #expect(pipe.drain() == "<6>bound n=1\n<6>bound n=2\n<6>nested\n")
+    }
+
+    @Test func aBigBatchLeavesInWholeLinesOfAtMostOneAtomicWrite() throws {
+        let pipe = try Pipe()
+        let sink = StandardErrorSink(descriptor: pipe.write)
+        let line = Array(String(repeating: "x", count: 199).utf8)  // 200 bytes with its newline
+        var seenInside = ""
+        LogBatch.collect {
+            for _ in 0..<30 { sink.write(line) }  // 6,000 bytes: more than one atomic write holds
+            seenInside = pipe.drain()
+        }
+        // The first 20 lines (4,000 bytes) went out when the 21st would not fit with them.
+        #expect(seenInside.count == 20 * 200)
+        #expect(seenInside.hasSuffix("\n"))
+        #expect(pipe.drain().count == 10 * 200)
+    }
+
+    @Test func aLineLongerThanOneAtomicWriteStillGoesOutWhole() throws {
+        let pipe = try Pipe()
+        let sink = StandardErrorSink(descriptor: pipe.write)
+        let long = String(repeating: "y", count: 10_000)
+        LogBatch.collect {
+            sink.write(Array("short".utf8))
+            sink.write(Array(long.utf8))
+        }
+        #expect(pipe.drain() == "short\n" + long + "\n")
+    }
+
+    @Test func anotherThreadsLinesAreNotHeld() throws {
+        let pipe = try Pipe()
+        let sink = StandardErrorSink(descriptor: pipe.write)
+        var seenInside = ""
+        LogBatch.collect {
+            sink.write(Array("mine".utf8))
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                sink.write(Array("theirs".utf8))
+                done.signal()
+            }
+            done.wait()
+            seenInside = pipe.drain()
+        }
+        #expect(seenInside == "theirs\n")
+        #expect(pipe.drain() == "mine\n")
+    }
+}
