@@ -14,8 +14,9 @@ import Platform
 /// everything else is `FAIL <reason>`, which makes the platform retry.
 public struct CallbackEndpoint: Sendable {
     let service: BindingService
-    /// The path of `callback.publicUrl`, without a trailing slash ("" for the root).
+    /// The path of `callback.publicUrl`, without a trailing slash ("" for the root), and with one.
     let pathPrefix: String
+    let pathPrefixWithSlash: String
     let openIdField: String?
     let trustedProxies: [CIDR]
     let logger: Logger
@@ -23,8 +24,8 @@ public struct CallbackEndpoint: Sendable {
     let userIdNames: [String]
     /// The body fields that may carry the openId, in order of preference.
     let openIdNames: [String]
-    /// Every accepted callback gets this answer; built once.
-    private static let successResponse = plain(200, "SUCCESS")
+    /// Every accepted callback gets this answer; built and serialized once.
+    private static let successResponse = plain(200, "SUCCESS").prerendered()
 
     public init(
         service: BindingService, publicPath: String, openIdField: String?, trustedProxies: [CIDR],
@@ -32,6 +33,7 @@ public struct CallbackEndpoint: Sendable {
     ) {
         self.service = service
         self.pathPrefix = publicPath.hasSuffix("/") ? String(publicPath.dropLast()) : publicPath
+        self.pathPrefixWithSlash = pathPrefix + "/"
         self.openIdField = openIdField
         self.trustedProxies = trustedProxies
         self.logger = logger
@@ -69,8 +71,8 @@ public struct CallbackEndpoint: Sendable {
 
     /// Checks signature and fields; what it returns is either a refusal or a callback to bind.
     private func verify(_ request: HTTPRequest, log: Logger) -> Verified {
-        guard request.path.hasPrefix(pathPrefix + "/") else { return .refused(fail(404, "not found")) }
-        let token = String(request.path.dropFirst(pathPrefix.count + 1))
+        guard request.path.hasPrefix(pathPrefixWithSlash) else { return .refused(fail(404, "not found")) }
+        let token = String(request.path.dropFirst(pathPrefixWithSlash.count))
         guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else {
             return .refused(fail(404, "not found"))
         }

@@ -1,13 +1,24 @@
 /// A response to send, or one received by a client.
 public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: HTTPHeaders
-    public var body: [UInt8]
+    public var status: Int { didSet { rendered = nil } }
+    public var headers: HTTPHeaders { didSet { rendered = nil } }
+    public var body: [UInt8] { didSet { rendered = nil } }
+    /// The keep-alive serialization, for a response sent over and over (see `prerendered`); dropped as
+    /// soon as any part of the response changes.
+    var rendered: [UInt8]?
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// This response with its keep-alive bytes computed once, for an answer sent on every request
+    /// (the callback's `SUCCESS`): `serialized(keepAlive: true)` then copies nothing and builds nothing.
+    public func prerendered() -> HTTPResponse {
+        var copy = self
+        copy.rendered = serialized(keepAlive: true)
+        return copy
     }
 
     /// The reason phrase of RFC 9110 §15 for `status`; empty for a code it does not define (an empty

@@ -6,6 +6,7 @@ extension HTTPResponse {
     /// is Connection when `!keepAlive`. 1xx, 204 and 304 carry neither Content-Length nor a body
     /// (RFC 9110 §8.6, RFC 9112 §6.3).
     public func serialized(keepAlive: Bool) -> [UInt8] {
+        if keepAlive, let rendered { return rendered }
         precondition((100...999).contains(status), "status \(status) is not a three-digit code")
         let hasBody = !((100...199).contains(status) || status == 204 || status == 304)
         var bytes: [UInt8] = []

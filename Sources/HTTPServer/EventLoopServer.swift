@@ -171,6 +171,8 @@ fileprivate final class Loop: @unchecked Sendable {
     private static let wakeupToken = UInt64.max - 1
 
     private var name: String { server.name }
+    /// "name-", so each request's id is one append (no interpolation on every request).
+    private let requestIdPrefix: String
     private var limits: EventLoopServer.Limits { server.limits }
     private var logger: Logger { server.logger }
     private var renderError: ErrorRenderer { server.renderError }
@@ -180,6 +182,7 @@ fileprivate final class Loop: @unchecked Sendable {
     init(server: EventLoopServer, index: Int) throws {
         self.server = server
         self.index = index
+        requestIdPrefix = server.name + "-"
         epoll = try Epoll()
         wakeup = try EventCounter()
     }
@@ -502,7 +505,8 @@ fileprivate final class Loop: @unchecked Sendable {
         connection.deadline = 0  // the handler's time is not the client's
         connection.keepAlive = request.keepAlive
         var peer = connection.peer
-        peer.requestId = "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
+        peer.requestId =
+            requestIdPrefix + String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16)
         connection.inHandler = true
         server.handler(request, peer, Responder(loop: self, token: connection.token))
         connection.inHandler = false

@@ -19,4 +19,30 @@ import Testing
         #expect(response.headers.count == 0)
         #expect(response.body.isEmpty)
     }
+
+    @Test func aPrerenderedResponseSerializesAsItWouldHaveAndForgetsOnChange() {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "text/plain; charset=utf-8")
+        let plain = HTTPResponse(status: 200, headers: headers, body: Array("SUCCESS".utf8))
+        var prerendered = plain.prerendered()
+        #expect(prerendered.serialized(keepAlive: true) == plain.serialized(keepAlive: true))
+        #expect(prerendered.serialized(keepAlive: false) == plain.serialized(keepAlive: false))
+        #expect(
+            String(decoding: prerendered.serialized(keepAlive: false), as: UTF8.self).contains(
+                "Connection: close"))
+        // Any change drops the stored bytes.
+        prerendered.status = 503
+        #expect(
+            String(decoding: prerendered.serialized(keepAlive: true), as: UTF8.self).hasPrefix(
+                "HTTP/1.1 503 "))
+        var withHeader = plain.prerendered()
+        withHeader.headers.add("Retry-After", "1")
+        #expect(
+            String(decoding: withHeader.serialized(keepAlive: true), as: UTF8.self).contains(
+                "Retry-After: 1\r\n"))
+        var withBody = plain.prerendered()
+        withBody.body = Array("FAIL".utf8)
+        #expect(
+            String(decoding: withBody.serialized(keepAlive: true), as: UTF8.self).hasSuffix("\r\n\r\nFAIL"))
+    }
 }
