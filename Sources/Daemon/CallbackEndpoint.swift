@@ -55,10 +55,12 @@ public struct CallbackEndpoint: Sendable {
             service.metrics.callbacks.refused(status: response.status)
             respond(response)
         case .accepted(let serialNo, let token, let openId, let userId):
-            // 3. The request it answers.
+            // 3. The request it answers. The completion captures what it uses, not this whole endpoint
+            // (copying every field of it into each callback's closure).
+            let metrics = service.metrics
             service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) { outcome in
-                let response = answer(outcome, serialNo: serialNo, openId: openId, log: log)
-                service.metrics.callbacks.record(outcome, status: response.status)
+                let response = Self.answer(outcome, serialNo: serialNo, openId: openId, log: log)
+                metrics.callbacks.record(outcome, status: response.status)
                 respond(response)
             }
         }
@@ -141,7 +143,7 @@ public struct CallbackEndpoint: Sendable {
     }
 
     /// The answer to a bind's outcome (called once the ledger line is durable, or at once for a refusal).
-    private func answer(
+    private static func answer(
         _ outcome: BindingService.CallbackOutcome, serialNo: String, openId: String, log: Logger
     ) -> HTTPResponse {
         if case .bound(let binding) = outcome {
@@ -194,6 +196,10 @@ public struct CallbackEndpoint: Sendable {
     }
 
     private func fail(_ status: Int, _ reason: String) -> HTTPResponse {
+        Self.fail(status, reason)
+    }
+
+    private static func fail(_ status: Int, _ reason: String) -> HTTPResponse {
         plain(status, "FAIL \(reason)")
     }
 }
