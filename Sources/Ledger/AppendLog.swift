@@ -242,8 +242,11 @@ public final class AppendLog: @unchecked Sendable {
         finishedThrough = batch
         flushing = false
         condition.broadcast()
-        bytes.removeAll(keepingCapacity: true)
-        spareBytes = bytes
+        // Kept only at a batch's usual size: a rare huge batch should not pin its memory for good.
+        if bytes.capacity <= 1 << 20 {
+            bytes.removeAll(keepingCapacity: true)
+            spareBytes = bytes
+        }
         return (completions, result)
     }
 
