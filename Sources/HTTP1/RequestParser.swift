@@ -102,8 +102,11 @@ public struct RequestParser: Sendable {
         try checkHost(headers, versionMinor: line.versionMinor)
         let bodyLength = try bodyLength(headers, limits: limits)
         let (path, query) = HTTPRequest.components(of: line.target)
+        // An origin-form target without a query is its own path: share the string, don't copy it.
+        // (Only origin-form gives a path as long as the whole target.)
+        let wholeTarget = query == nil && path.utf8.count == line.target.utf8.count
         let request = HTTPRequest(
-            method: line.method, target: line.target, path: String(path),
+            method: line.method, target: line.target, path: wholeTarget ? line.target : String(path),
             query: try query.map(QueryDecoding.decode) ?? [], versionMinor: line.versionMinor,
             headers: headers, body: [])
         return (request, bodyLength)
