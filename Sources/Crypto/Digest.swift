@@ -4,11 +4,23 @@ import COpenSSL
 public enum Digest {
     /// MD5, for the platform's `MD5` signType only (a keyed hash it defines; not a choice of ours).
     public static func md5(_ bytes: [UInt8]) -> [UInt8] {
-        digest(bytes, EVP_md5(), name: "MD5")
+        digest(bytes, Fetched.md5.algorithm ?? EVP_md5(), name: "MD5")
     }
 
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        digest(bytes, EVP_sha256(), name: "SHA-256")
+        digest(bytes, Fetched.sha256.algorithm ?? EVP_sha256(), name: "SHA-256")
+    }
+
+    /// An implementation fetched from OpenSSL 3's providers once. `EVP_md5()` is a legacy handle that
+    /// makes every digest fetch the implementation again (a locked lookup in the provider store, several
+    /// times the cost of hashing a callback's few hundred bytes). A fetched `EVP_MD` is immutable and
+    /// may be shared by threads. Nil where the provider lacks it (MD5 under a FIPS-only configuration):
+    /// the legacy handle is used instead and fails with OpenSSL's own reasons.
+    struct Fetched: @unchecked Sendable {
+        let algorithm: OpaquePointer?
+
+        static let md5 = Fetched(algorithm: EVP_MD_fetch(nil, "MD5", nil))
+        static let sha256 = Fetched(algorithm: EVP_MD_fetch(nil, "SHA256", nil))
     }
 
     private static func digest(_ bytes: [UInt8], _ algorithm: OpaquePointer?, name: String) -> [UInt8] {

@@ -1,5 +1,8 @@
-import Crypto
+import Foundation
+import Synchronization
 import Testing
+
+@testable import Crypto
 
 @Suite struct DigestTests {
     /// The platform's MD5 signType: uppercase hex MD5 of string-to-sign + key, checked against md5sum.
@@ -26,6 +29,22 @@ import Testing
 }
 
 @Suite struct HexTests {
+    /// The known answers above go through implementations fetched once from the default provider (the
+    /// fast path); this machine's OpenSSL has both, so neither falls back to the legacy handle.
+    @Test func digestsUseImplementationsFetchedOnceAndSharedByThreads() {
+        #expect(Digest.Fetched.md5.algorithm != nil)
+        #expect(Digest.Fetched.sha256.algorithm != nil)
+        let messages = (0..<64).map { Array("message \($0)".utf8) }
+        let expected = messages.map { Digest.md5($0) + Digest.sha256($0) }
+        let mismatches = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: messages.count) { index in
+            if Digest.md5(messages[index]) + Digest.sha256(messages[index]) != expected[index] {
+                mismatches.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(mismatches.load(ordering: .relaxed) == 0)
+    }
+
     @Test func encodesBothCases() {
         #expect(Hex.upper([0x00, 0x0F, 0xA5, 0xFF]) == "000FA5FF")
         #expect(Hex.lower([0x00, 0x0F, 0xA5, 0xFF]) == "000fa5ff")
