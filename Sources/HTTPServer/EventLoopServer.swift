@@ -165,6 +165,7 @@ fileprivate final class Loop: @unchecked Sendable {
     private var refusalsSinceLog = 0
     private var nextSweep: UInt64 = 0
     private var openHere = 0
+    private var spareResponses: [(UInt64, HTTPResponse)] = []
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     private static let listenerToken = UInt64.max
@@ -317,15 +318,19 @@ fileprivate final class Loop: @unchecked Sendable {
 
     private func drainMailbox() {
         wakeup.drain()
-        let box = mailbox.withLock { box in
-            defer {
-                box.responses = []
-                box.connections = []
-            }
-            return box
+        // Swapped with an emptied array kept from the last round, so the mailbox refills storage it
+        // already has instead of growing a new array for every batch of answers.
+        var responses = spareResponses
+        spareResponses = []
+        var connections: [(FileDescriptor, Peer)] = []
+        mailbox.withLock { box in
+            swap(&box.responses, &responses)
+            swap(&box.connections, &connections)
         }
-        for (fd, peer) in box.connections { admit(fd, peer: peer) }
-        for (token, response) in box.responses { deliver(token, response) }
+        for (fd, peer) in connections { admit(fd, peer: peer) }
+        for (token, response) in responses { deliver(token, response) }
+        responses.removeAll(keepingCapacity: true)
+        spareResponses = responses
     }
 
     // MARK: - Accepting
