@@ -33,9 +33,10 @@ public protocol LogSink: Sendable {
 /// at most `PIPE_BUF` bytes unless a single line is longer, so lines from concurrent threads never
 /// interleave, even on a pipe or journald's stream socket.
 ///
-/// Inside `LogBatch.collect`, a thread's lines wait in a buffer and leave together when it returns: the
-/// ledger's sync thread logs a line per binding, and one write per batch of bindings costs a system
-/// call (and a wake-up of journald) per batch rather than per line.
+/// Inside `LogBatch.collect`, a thread's info and debug lines wait in a buffer and leave together when it
+/// returns: the ledger's sync thread logs a line per binding, and one write per batch of bindings costs
+/// a system call (and a wake-up of journald) per batch rather than per line. A more severe line is
+/// written at once, after whatever the buffer holds.
 public struct StandardErrorSink: LogSink {
     let descriptor: Int32
 
@@ -47,6 +48,9 @@ public struct StandardErrorSink: LogSink {
     public func write(_ line: [UInt8]) {
         if let batch = LogBatch.current {
             batch.add(line, flushingTo: descriptor)
+            // Only routine lines wait: a notice, warning or error goes out now (with the lines before
+            // it, in order), so it is written before the answer it explains reaches the client.
+            if !LogBatch.isRoutine(line) { batch.flush() }
             return
         }
         // writev, not a copy with the newline appended: still one write, so still atomic per line.
@@ -105,6 +109,12 @@ public enum LogBatch {
             }
             bytes.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Info and debug lines (priority prefix `<6>` or `<7>`): the ones a batch may hold back.
+    static func isRoutine(_ line: [UInt8]) -> Bool {
+        line.count >= 3 && line[0] == UInt8(ascii: "<") && line[2] == UInt8(ascii: ">")
+            && line[1] >= UInt8(ascii: "6") && line[1] <= UInt8(ascii: "7")
     }
 
     /// The calling thread's buffer, while it is inside `collect`.

@@ -57,10 +57,35 @@ import Testing
         #expect(pipe.drain() == "<6>bound n=1\n<6>bound n=2\n<6>nested\n")
     }
 
+    @Test func aLineMoreSevereThanInfoGoesOutAtOnceAfterTheLinesBeforeIt() throws {
+        let pipe = try Pipe()
+        let logger = Logger(level: .debug, sink: StandardErrorSink(descriptor: pipe.write))
+        var afterInfo = "unread"
+        var afterError = "unread"
+        var afterNotice = "unread"
+        LogBatch.collect {
+            logger.info("bound", [("n", "1")])
+            logger.debug("detail")
+            afterInfo = pipe.drain()
+            logger.error("binding not stored", [("error", "No space left on device")])
+            afterError = pipe.drain()
+            logger.info("bound", [("n", "2")])
+            logger.notice("callback for an unknown serialNo")
+            afterNotice = pipe.drain()
+            logger.info("bound", [("n", "3")])
+        }
+        #expect(afterInfo == "")
+        #expect(
+            afterError == "<6>bound n=1\n<7>detail\n<3>binding not stored error=\"No space left on device\"\n"
+        )
+        #expect(afterNotice == "<6>bound n=2\n<5>callback for an unknown serialNo\n")
+        #expect(pipe.drain() == "<6>bound n=3\n")
+    }
+
     @Test func aBigBatchLeavesInWholeLinesOfAtMostOneAtomicWrite() throws {
         let pipe = try Pipe()
         let sink = StandardErrorSink(descriptor: pipe.write)
-        let line = Array(String(repeating: "x", count: 199).utf8)  // 200 bytes with its newline
+        let line = Array(("<6>" + String(repeating: "x", count: 196)).utf8)  // 200 bytes with its newline
         var seenInside = ""
         LogBatch.collect {
             for _ in 0..<30 { sink.write(line) }  // 6,000 bytes: more than one atomic write holds
@@ -75,12 +100,12 @@ import Testing
     @Test func aLineLongerThanOneAtomicWriteStillGoesOutWhole() throws {
         let pipe = try Pipe()
         let sink = StandardErrorSink(descriptor: pipe.write)
-        let long = String(repeating: "y", count: 10_000)
+        let long = "<6>" + String(repeating: "y", count: 10_000)
         LogBatch.collect {
-            sink.write(Array("short".utf8))
+            sink.write(Array("<6>short".utf8))
             sink.write(Array(long.utf8))
         }
-        #expect(pipe.drain() == "short\n" + long + "\n")
+        #expect(pipe.drain() == "<6>short\n" + long + "\n")
     }
 
     @Test func anotherThreadsLinesAreNotHeld() throws {
@@ -88,16 +113,16 @@ import Testing
         let sink = StandardErrorSink(descriptor: pipe.write)
         var seenInside = ""
         LogBatch.collect {
-            sink.write(Array("mine".utf8))
+            sink.write(Array("<6>mine".utf8))
             let done = DispatchSemaphore(value: 0)
             Thread.detachNewThread {
-                sink.write(Array("theirs".utf8))
+                sink.write(Array("<6>theirs".utf8))
                 done.signal()
             }
             done.wait()
             seenInside = pipe.drain()
         }
-        #expect(seenInside == "theirs\n")
-        #expect(pipe.drain() == "mine\n")
+        #expect(seenInside == "<6>theirs\n")
+        #expect(pipe.drain() == "<6>mine\n")
     }
 }
