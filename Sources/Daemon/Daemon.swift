@@ -65,10 +65,13 @@ public final class Daemon: @unchecked Sendable {
         let metrics = DaemonMetrics(version: Daemon.version, startedAt: startedAt)
         let startedAtMonotonic = MonotonicClock.nowNanos()
         let (store, replayed): (Store, Store.Replayed)
+        // The callback loops' rounds of events, which the ledger's syncs wait on (see `Activity`).
+        let callbackActivity = Activity()
         do {
             var observers = metrics.flushObservers
             // Each binding logs a line from the ledger's sync thread: one write per batch, not per line.
             observers.ledgerCompletions = { runCompletions in LogBatch.collect(runCompletions) }
+            observers.ledgerProducers = callbackActivity
             (store, replayed) = try Store.open(
                 directory: configuration.storageDirectory, now: startedAt, observers: observers)
         } catch {
@@ -154,6 +157,7 @@ public final class Daemon: @unchecked Sendable {
             name: "callback", listener: callbackFD,
             // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
             loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
+            activity: callbackActivity,
             renderError: { status, reason in
                 metrics.callbacks.refused(status: status)
                 return renderCallbackError(status: status, reason: reason)

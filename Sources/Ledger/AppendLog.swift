@@ -52,15 +52,22 @@ public final class AppendLog: @unchecked Sendable {
     private var flushStartedAt: UInt64 = 0
     private let observer: FlushObserver?
     private let completionScope: CompletionScope?
+    /// The threads whose bursts of work append with completions (the callback loops), and how long a
+    /// sync may wait for their running bursts to end (see `Activity`).
+    private let producers: Activity?
+    private let holdNanos: UInt64
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
     public init(
         path: String, durableLength: Int, observer: FlushObserver? = nil,
-        completionScope: CompletionScope? = nil
+        completionScope: CompletionScope? = nil, producers: Activity? = nil,
+        holdSeconds: Double = 0.000_25
     ) throws {
         self.path = path
         self.observer = observer
         self.completionScope = completionScope
+        self.producers = producers
+        self.holdNanos = UInt64(holdSeconds * 1e9)
         let existed = FileSystem.exists(path)
         fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: 0o600)
         self.durableLength = durableLength
@@ -134,6 +141,14 @@ public final class AppendLog: @unchecked Sendable {
                     condition.unlock()
                     return
                 }
+            }
+            if let producers {
+                // Lines that the producers' running bursts are about to append ride on this sync.
+                condition.unlock()
+                producers.waitForBurstsInProgress(untilNanos: MonotonicClock.nowNanos() + holdNanos)
+                condition.lock()
+                // A synchronous append may have flushed the batch meanwhile.
+                if queuedCompletions.isEmpty || flushing { continue }
             }
             var (calls, result) = flushQueued()
             condition.unlock()

@@ -66,13 +66,16 @@ public final class Store: Sendable {
         public var journal: AppendLog.FlushObserver?
         /// Around each batch of the ledger's asynchronous completions (see `AppendLog.CompletionScope`).
         public var ledgerCompletions: AppendLog.CompletionScope?
+        /// The threads that append bindings with completions, for the ledger's syncs to wait on.
+        public var ledgerProducers: Activity?
         public init(
             ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil,
-            ledgerCompletions: AppendLog.CompletionScope? = nil
+            ledgerCompletions: AppendLog.CompletionScope? = nil, ledgerProducers: Activity? = nil
         ) {
             self.ledger = ledger
             self.journal = journal
             self.ledgerCompletions = ledgerCompletions
+            self.ledgerProducers = ledgerProducers
         }
     }
 
@@ -122,7 +125,7 @@ public final class Store: Sendable {
             directory: directory,
             ledger: try AppendLog(
                 path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger,
-                completionScope: observers.ledgerCompletions),
+                completionScope: observers.ledgerCompletions, producers: observers.ledgerProducers),
             journal: try AppendLog(
                 path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal),
             lock: lock)
