@@ -712,7 +712,7 @@ case "callbacks": benchCallbacks()
 case "slowloris": benchSlowloris()
 default:
     print(
-        "usage: openidd-bench [mode] ... [--unit-environment no]; compare [--seconds S] [--rounds N] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
+        "usage: openidd-bench [mode] ... [--unit-environment no] [--dir PATH (state and work files; default /tmp)]; compare [--seconds S] [--rounds N] [--only callbacks] | callbacks [--count N] [--concurrency 1,16,64] | replay [--bindings N] [--pending N] | slowloris [--count N] [--connections N]"
     )
     exit(2)
 }
