@@ -500,7 +500,12 @@ func closedLoop(
     // Not through Foundation's Process: nginx's daemonised child inherits a descriptor Process watches
     // for the child's exit, so waitUntilExit would wait for nginx to stop.
     _ = system("nginx -c \(nginxDirectory)/nginx.conf")
-    defer { _ = shell("kill $(cat \(nginxDirectory)/nginx.pid)") }
+    defer {
+        // Once nginx has gone (it removes its pid file on the way out), its directory goes too.
+        _ = shell(
+            "kill $(cat \(nginxDirectory)/nginx.pid); for i in $(seq 50); do [ -e \(nginxDirectory)/nginx.pid ] || break; sleep 0.1; done; rm -rf \(nginxDirectory)"
+        )
+    }
     usleep(300_000)
     print("against nginx on the same machine, \(Int(seconds)) s per figure")
 
