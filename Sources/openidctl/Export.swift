@@ -135,12 +135,20 @@ private func exportBindings(
 }
 
 /// Where the export goes, through one fixed-size buffer: standard output, or for `--output FILE` a
-/// temporary file beside FILE that is fsynced and renamed over it once complete, so FILE is never seen
+/// file in FILE's directory that is fsynced and renamed over it once complete, so FILE is never seen
 /// half-written and an export that fails leaves an existing FILE as it was.
+///
+/// That file is unnamed (O_TMPFILE) while it is written: an export killed midway, even by SIGKILL or
+/// a power cut, leaves nothing behind in the directory. It is linked under a temporary name only once
+/// complete and synced, then renamed over FILE. Where the filesystem has no O_TMPFILE (or /proc is not
+/// mounted, which the link needs) it gets a mkstemp(3) name at once, removed if the export fails.
 final class ExportOutput {
     private static let capacity = 1 << 20
+    /// O_TMPFILE, which Swift's Glibc module leaves out (it needs _GNU_SOURCE).
+    private static let openTemporaryFile: Int32 = 0o20_000_000 | O_DIRECTORY
     private let fd: FileDescriptor
     private let destination: String?
+    /// The mkstemp(3) name, for a file that was not opened unnamed.
     private let temporaryPath: String?
     private var pending: [UInt8] = []
 
@@ -152,14 +160,23 @@ final class ExportOutput {
             temporaryPath = nil
             return
         }
-        // mkstemp(3): a fresh name beside FILE, mode 0600 (the export maps users to their openIds).
+        destination = path
+        // Mode 0600 either way: the export maps users to their openIds.
+        let unnamed =
+            access("/proc/self/fd", X_OK) == 0
+            ? open(FileSystem.directoryName(of: path), Self.openTemporaryFile | O_WRONLY | O_CLOEXEC, 0o600)
+            : -1
+        if unnamed >= 0 {
+            fd = FileDescriptor(rawValue: unnamed)
+            temporaryPath = nil
+            return
+        }
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let raw = mkstemp(&template)
         guard raw >= 0 else {
             throw ExportError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         fd = FileDescriptor(rawValue: raw)
-        destination = path
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
@@ -167,7 +184,7 @@ final class ExportOutput {
         if destination != nil { fd.close() }
     }
 
-    private var subject: String { temporaryPath ?? "standard output" }
+    private var subject: String { temporaryPath ?? destination ?? "standard output" }
 
     func write(_ bytes: [UInt8]) throws {
         pending.append(contentsOf: bytes)
@@ -194,16 +211,36 @@ final class ExportOutput {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Writes what is buffered; for a file, fsyncs it, renames it over FILE and fsyncs the directory.
+    /// Writes what is buffered; for a file, fsyncs it, names it, renames it over FILE and fsyncs the
+    /// directory.
     func finish() throws {
         try flush()
-        guard let destination, let temporaryPath else { return }
-        try fd.sync(subject: temporaryPath)
-        _ = try retryingEINTR("rename", subject: destination) { rename(temporaryPath, destination) }
+        guard let destination else { return }
+        try fd.sync(subject: subject)
+        let named = try temporaryPath ?? linkUnnamedFile(beside: destination)
+        do {
+            _ = try retryingEINTR("rename", subject: destination) { rename(named, destination) }
+        } catch {
+            unlink(named)
+            throw error
+        }
         try FileSystem.syncDirectory(FileSystem.directoryName(of: destination))
     }
 
-    /// Removes the temporary file of an export that failed.
+    /// Gives the unnamed file a fresh temporary name beside `destination` (rename(2) cannot take an
+    /// unnamed file). Through /proc, as linkat's AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH.
+    private func linkUnnamedFile(beside destination: String) throws -> String {
+        while true {
+            let name = destination + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            if linkat(AT_FDCWD, "/proc/self/fd/\(fd.rawValue)", AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 {
+                return name
+            }
+            if errno == EINTR || errno == EEXIST { continue }
+            throw SystemCallError(call: "linkat", errno: errno, subject: name)
+        }
+    }
+
+    /// Removes the temporary file of an export that failed (an unnamed one has nothing to remove).
     func abandon() {
         if let temporaryPath { unlink(temporaryPath) }
     }

@@ -200,6 +200,45 @@ private func spawnOpenidctl(_ arguments: [String], readOutput: (Int32, pid_t) ->
             ])
     }
 
+    /// SIGKILL can land mid-export (an OOM kill, a cancelled job): the output file has no name until it
+    /// is complete, so nothing is left behind beside FILE.
+    @Test func exportKilledMidwayLeavesNothingBehind() throws {
+        let store = TemporaryDirectory()
+        try writeNumberedLedger(count: 300_000, to: store.path + "/bindings.jsonl")
+        let outputDirectory = store.path + "/out"
+        #expect(mkdir(outputDirectory, 0o700) == 0)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let arguments = [
+            Binaries.openidctl, "export", "--storage", store.path, "--output", outputDirectory + "/x.jsonl",
+        ]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        #expect(posix_spawn(&pid, Binaries.openidctl, &actions, nil, argv, environ) == 0)
+
+        // Killed once it holds a file in the output directory: it opens that before reading the ledger.
+        let deadline = Date().addingTimeInterval(10)
+        var opened = false
+        while !opened && Date() < deadline {
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            opened = descriptors.contains {
+                let target = try? FileManager.default.destinationOfSymbolicLink(
+                    atPath: "/proc/\(pid)/fd/\($0)")
+                return target?.hasPrefix(outputDirectory + "/") ?? false
+            }
+            if !opened { usleep(200) }
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        #expect(opened)
+        #expect(status & 0x7f == SIGKILL, "killed mid-export, not finished first (status \(status))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outputDirectory) == [])
+    }
+
     @Test func outputInAMissingDirectoryIsAClearError() throws {
         let store = storage(Self.lines.joined())
         let result = try export(["--storage", store.path, "--output", "/nonexistent-dir/x.jsonl"])
