@@ -110,9 +110,9 @@ public struct BindingTable: Sendable {
         return true
     }
 
-    /// Gives the optimizer a use for `insert`'s early slot loads, so it cannot drop them.
+    /// Gives the optimizer a use for early slot loads, so it cannot drop them.
     @inline(never)
-    private static func keepLoad() {}
+    static func keepLoad() {}
 
     // MARK: - Replay
 
@@ -281,6 +281,9 @@ public struct BindingTable: Sendable {
     }
 
     private mutating func intern(_ value: String) -> UInt16 {
+        // A daemon binds for one merchant and business: the value is almost always one already seen,
+        // and often the very same string, which compares without reading its bytes (no hashing).
+        for (index, known) in interned.prefix(4).enumerated() where known == value { return UInt16(index) }
         if let index = internedIndex[value] { return index }
         let index = UInt16(interned.count)
         interned.append(value)

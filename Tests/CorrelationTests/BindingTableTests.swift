@@ -18,6 +18,21 @@ import Testing
         #expect(table.all(openId: "nobody").isEmpty)
     }
 
+    @Test func everyBindingKeepsItsOwnMerchantAndBusinessAmongMany() {
+        // The first few distinct values are found by a scan, the rest through a dictionary.
+        var table = BindingTable()
+        var bindings: [Binding] = []
+        for index in 0..<40 {
+            let binding = Binding(
+                serialNo: "s-\(index)", userId: "u-\(index)", openId: "o-\(index)",
+                merchantId: "merchant-\(index % 9)", businessId: "business-\(index % 7)", boundAt: t0)
+            let inserted = table.insert(binding)
+            #expect(inserted)
+            bindings.append(binding)
+        }
+        for binding in bindings { #expect(table.binding(serialNo: binding.serialNo) == binding) }
+    }
+
     @Test func aSerialNoIsBoundOnce() {
         var table = BindingTable()
         let first = table.insert(makeBinding(serialNo: "s-1", openId: "a"))

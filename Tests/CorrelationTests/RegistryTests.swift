@@ -371,4 +371,81 @@ import Testing
         #expect(pending.expiresAt == t0 + hour)
         #expect(Set(registry.pendingRequests().map(\.serialNo)) == ["issuing", "pending", "binding"])
     }
+
+    // MARK: - Storage: issuance order, growth, compaction
+
+    @Test func tenThousandRequestsStayFindableWhileTheIndexGrows() throws {
+        var registry = Registry()
+        let count = 10_000
+        for index in 0..<count {
+            try registry.reserve(makeRequest(serialNo: "s-\(index)", token: "tok-\(index)"), maxOpen: count)
+            registry.confirm(serialNo: "s-\(index)")
+        }
+        for index in stride(from: 0, to: count, by: 2) {
+            let decision = registry.callback(
+                serialNo: "s-\(index)", openId: "o-\(index)", token: "tok-\(index)")
+            #expect(decision == .proceed(makeRequest(serialNo: "s-\(index)", token: "tok-\(index)")))
+            registry.complete(makeBinding(serialNo: "s-\(index)", openId: "o-\(index)"))
+        }
+        #expect(registry.openCount == count / 2)
+        for index in [0, 1, 4_095, 4_096, 8_191, 9_998, 9_999] {
+            let state = registry.status(serialNo: "s-\(index)", now: t0 + 2000)?.state
+            #expect(state == (index % 2 == 0 ? .bound : .pending), "s-\(index)")
+        }
+        #expect(registry.callback(serialNo: "s-\(count)", token: "tok-\(count)") == .unknownSerialNo)
+        #expect(registry.callback(serialNo: "s-1", token: "tok-2") == .tokenMismatch)
+    }
+
+    @Test func pendingRequestsComeInTheOrderTheyWereIssued() throws {
+        // The journal is rewritten from this list: compaction keeps the order a reader of the file
+        // would expect, oldest first, instead of a hash table's.
+        let serialNos = (0..<200).map { "s-\(($0 * 7_919) % 1_000)" }
+        var registry = Registry()
+        for serialNo in serialNos { try registry.reserve(makeRequest(serialNo: serialNo), maxOpen: 1_000) }
+        registry.release(serialNo: serialNos[3])
+        #expect(registry.pendingRequests().map(\.serialNo) == serialNos.filter { $0 != serialNos[3] })
+    }
+
+    @Test func forgetSettledKeepsOpenRequestsInOrderAndBindable() throws {
+        var registry = Registry()
+        for index in 0..<6 {
+            try registry.reserve(makeRequest(serialNo: "s-\(index)", token: "tok-\(index)"), maxOpen: 10)
+            registry.confirm(serialNo: "s-\(index)")
+        }
+        _ = registry.callback(serialNo: "s-0", token: "tok-0")
+        registry.complete(makeBinding(serialNo: "s-0"))
+        registry.fail(serialNo: "s-2")
+        _ = registry.callback(serialNo: "s-3", openId: "open-3", token: "tok-3")  // in flight: kept
+
+        registry.forgetSettled()
+
+        #expect(registry.pendingRequests().map(\.serialNo) == ["s-1", "s-3", "s-4", "s-5"])
+        #expect(registry.openCount == 4)
+        #expect(registry.status(serialNo: "s-2", now: t0) == nil, "a failed request is forgotten")
+        #expect(
+            registry.status(serialNo: "s-0", now: t0 + 2000)?.state == .bound, "the ledger still knows it")
+        #expect(registry.callback(serialNo: "s-3", openId: "open-3", token: "tok-3") == .inProgress)
+        #expect(
+            registry.callback(serialNo: "s-5", token: "tok-5")
+                == .proceed(makeRequest(serialNo: "s-5", token: "tok-5")))
+        try registry.reserve(makeRequest(serialNo: "s-6"), maxOpen: 10)
+        #expect(registry.status(serialNo: "s-6", now: t0)?.state == .pending)
+    }
+
+    @Test func aReleasedSerialNoIsReusedInPlaceAndNeverListedTwice() throws {
+        var registry = Registry()
+        try registry.reserve(makeRequest(serialNo: "a"), maxOpen: 10)
+        try registry.reserve(makeRequest(serialNo: "b"), maxOpen: 10)
+        registry.release(serialNo: "a")
+        #expect(registry.callback(serialNo: "a") == .unknownSerialNo)
+        #expect(registry.pendingRequests().map(\.serialNo) == ["b"])
+        try registry.reserve(makeRequest(serialNo: "a", token: "tok-new"), maxOpen: 10)
+        registry.confirm(serialNo: "a")
+        #expect(registry.pendingRequests().map(\.serialNo) == ["a", "b"])
+        #expect(registry.callback(serialNo: "a", token: "tok-1") == .tokenMismatch, "the old token is gone")
+        #expect(
+            registry.callback(serialNo: "a", token: "tok-new")
+                == .proceed(makeRequest(serialNo: "a", token: "tok-new")))
+        #expect(registry.openCount == 2)
+    }
 }
