@@ -47,7 +47,10 @@ public struct HTTPRequest: Sendable {
     /// The path and query of an origin-form or absolute-form target (RFC 9112 §3.2).
     static func components(of target: String) -> (path: Substring, query: Substring?) {
         var rest = Substring(target)
-        for scheme in ["http://", "https://"] where rest.utf8.starts(with: scheme.utf8, by: caseInsensitive) {
+        // origin-form, what nearly every request sends, starts with "/"; only absolute-form has a scheme.
+        for scheme in ["http://", "https://"]
+        where rest.utf8.first != UInt8(ascii: "/") && rest.utf8.starts(with: scheme.utf8, by: caseInsensitive)
+        {
             let authority = rest.utf8.dropFirst(scheme.utf8.count)
             let authorityEnd =
                 authority.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }

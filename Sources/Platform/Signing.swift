@@ -12,7 +12,8 @@ public enum SignType: String, Sendable, CaseIterable {
 /// never an empty value — as `key=value`, sorted by name, joined with `&`. Body part: the exact body
 /// bytes as sent or received, never a re-encoding.
 public enum StringToSign {
-    public static let signedHeaderNames: Set<String> = ["businessId", "nonce", "signType", "timestamp"]
+    /// An array, not a set: four small strings compare faster than one hashes (every callback checks).
+    public static let signedHeaderNames = ["businessId", "nonce", "signType", "timestamp"]
 
     public static func make(headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
         let precedes = { (a: (name: String, value: String), b: (name: String, value: String)) in
