@@ -8,6 +8,10 @@ sockets to the daemon's through /proc/net/tcp, and prints how long each callback
     the loop reads the request -> the sync thread writes the batch that holds it -> fdatasync returns
     -> the loop sends the answer -> wrk reads it -> wrk writes its next request -> the loop reads it
 
+and then where the ledger's sync thread spends one cycle (from one fdatasync's return to the next's):
+running the batch's completions, blocked (waiting for lines, or holding for the loops' rounds), writing,
+and syncing.
+
 Needs root (tracepoints) and perf (Debian's linux-perf). Tracing slows every system call a little, so
 the rates it runs at are a little lower than an untraced run's.
 
@@ -29,7 +33,10 @@ EVENTS = [
     "syscalls:sys_enter_recvfrom",
     "syscalls:sys_enter_sendto",
     "syscalls:sys_enter_pwrite64",
+    "syscalls:sys_enter_fdatasync",
     "syscalls:sys_exit_fdatasync",
+    "syscalls:sys_enter_futex",
+    "syscalls:sys_exit_futex",
     "syscalls:sys_enter_read",
     "syscalls:sys_enter_write",
 ]
@@ -79,7 +86,7 @@ def connections(pid, ports, server_side):
 
 
 def parse(script_output):
-    """(time, comm, event, fd or None), in time order."""
+    """(time, comm, event, fd or None, rest of the line), in time order."""
     events = []
     line_format = re.compile(r"\s*(\S.*?)\s+\d+\s+\[\d+\]\s+([\d.]+):\s+(\S+):\s*(.*)")
     for line in script_output.splitlines():
@@ -88,17 +95,17 @@ def parse(script_output):
             continue
         comm, stamp, event, rest = match.groups()
         fd = re.match(r"fd: (0x[0-9a-f]+)", rest)
-        events.append((float(stamp), comm, event.split(":")[1], int(fd.group(1), 16) if fd else None))
+        events.append((float(stamp), comm, event.split(":")[1], int(fd.group(1), 16) if fd else None, rest))
     events.sort(key=lambda event: event[0])
     return events
 
 
 def stages(events, daemon_fds, wrk_fds):
-    writes = [t for t, comm, event, _ in events if event == "sys_enter_pwrite64"]
-    synced = [t for t, comm, event, _ in events if event == "sys_exit_fdatasync"]
+    writes = [t for t, comm, event, _, _ in events if event == "sys_enter_pwrite64"]
+    synced = [t for t, comm, event, _, _ in events if event == "sys_exit_fdatasync"]
     seen = collections.defaultdict(dict)  # connection -> the last time of each step
     spans = collections.defaultdict(list)
-    for t, comm, event, fd in events:
+    for t, comm, event, fd, _ in events:
         if comm.startswith("loop") and event in ("sys_enter_recvfrom", "sys_enter_sendto"):
             key = daemon_fds.get(fd)
             if key is None:
@@ -133,6 +140,76 @@ def stages(events, daemon_fds, wrk_fds):
                 spans["wrk reads -> wrk writes the next"].append(t - steps["wrk read"])
                 steps["wrk wrote"] = t
     return spans
+
+
+def sync_cycles(events):
+    """Per cycle of the sync thread (fdatasync returns -> the next returns), how long each part took.
+
+    Blocked is time inside futex waits. The hold is the only wait of a busy sync thread that times out
+    (at its limit), so a futex word that ever timed out, or its neighbour in the same condition
+    variable, is the hold's; the other waits are for lines to arrive (or for a lock).
+    """
+    def words(rest):
+        match = re.search(r"uaddr: (0x[0-9a-f]+)", rest)
+        return int(match.group(1), 16) if match else None
+
+    timed_out = set()
+    waiting = None
+    for t, comm, event, _, rest in events:
+        if comm != "ledger-sync":
+            continue
+        if event == "sys_enter_futex":
+            waiting = words(rest)
+        elif event == "sys_exit_futex" and waiting is not None:
+            if rest.strip() == "0xffffffffffffff92":  # -ETIMEDOUT
+                timed_out.add(waiting)
+            waiting = None
+    holds = lambda word: any(abs(word - other) <= 16 for other in timed_out)
+
+    parts = collections.defaultdict(list)
+    cycle = None
+    for t, comm, event, _, rest in events:
+        if comm != "ledger-sync":
+            continue
+        if event == "sys_exit_fdatasync":
+            if cycle and "write" in cycle and "sync" in cycle:
+                parts["whole cycle"].append(t - cycle["start"])
+                parts["running (completions, taking the batch)"].append(
+                    cycle["write"] - cycle["start"] - cycle["blocked"])
+                parts["blocked: waiting for lines"].append(cycle["blocked"] - cycle["held"])
+                parts["blocked: holding for the loops"].append(cycle["held"])
+                parts["pwrite"].append(cycle["sync"] - cycle["write"])
+                parts["fdatasync"].append(t - cycle["sync"])
+            cycle = {"start": t, "blocked": 0.0, "held": 0.0}
+        elif cycle is None:
+            continue
+        elif event == "sys_enter_futex" and "write" not in cycle:
+            cycle["futex"] = (t, words(rest))
+        elif event == "sys_exit_futex" and "futex" in cycle:
+            began, word = cycle.pop("futex")
+            cycle["blocked"] += t - began
+            if word is not None and holds(word):
+                cycle["held"] += t - began
+        elif event == "sys_enter_pwrite64" and "write" not in cycle:
+            cycle["write"] = t
+        elif event == "sys_enter_fdatasync" and "write" in cycle:
+            cycle["sync"] = t
+    return parts
+
+
+def table(title, names, spans):
+    print(f"{title:40s} {'count':>7s} {'mean':>8s} {'p10':>8s} {'p50':>8s} {'p90':>8s}")
+    total = 0.0
+    for name in names:
+        values = sorted(spans.get(name, []))
+        if not values:
+            print(f"{name:40s} {0:7d}")
+            continue
+        mean = sum(values) / len(values)
+        total += mean
+        pick = lambda q: values[min(int(len(values) * q), len(values) - 1)] * 1e6
+        print(f"{name:40s} {len(values):7d} {mean * 1e6:6.0f}µs {pick(0.1):6.0f}µs {pick(0.5):6.0f}µs {pick(0.9):6.0f}µs")
+    return total
 
 
 def main():
@@ -170,9 +247,9 @@ def main():
         output.seek(0)
         summary = [line.rstrip() for line in output if "durable callbacks" in line]
 
-    spans = stages(parse(script), daemon_fds, wrk_fds)
+    events = parse(script)
+    spans = stages(events, daemon_fds, wrk_fds)
     print(summary[0].strip() if summary else "(no bench summary)")
-    print(f"{'stage':40s} {'count':>7s} {'mean':>8s} {'p10':>8s} {'p50':>8s} {'p90':>8s}")
     order = [
         "loop reads -> the batch is written",
         "pwrite -> fdatasync returns",
@@ -181,17 +258,21 @@ def main():
         "wrk reads -> wrk writes the next",
         "wrk writes -> the loop reads it",
     ]
-    total = 0.0
-    for name in order:
-        values = sorted(spans.get(name, []))
-        if not values:
-            print(f"{name:40s} {0:7d}")
-            continue
-        mean = sum(values) / len(values)
-        total += mean
-        pick = lambda q: values[min(int(len(values) * q), len(values) - 1)] * 1e6
-        print(f"{name:40s} {len(values):7d} {mean * 1e6:6.0f}µs {pick(0.1):6.0f}µs {pick(0.5):6.0f}µs {pick(0.9):6.0f}µs")
+    total = table("stage", order, spans)
     print(f"{'round trip (sum of the means)':40s} {'':7s} {total * 1e6:6.0f}µs")
+    print()
+    cycles = sync_cycles(events)
+    table("the sync thread's cycle", ["whole cycle"], cycles)
+    table(
+        "  of which",
+        [
+            "running (completions, taking the batch)",
+            "blocked: waiting for lines",
+            "blocked: holding for the loops",
+            "pwrite",
+            "fdatasync",
+        ],
+        cycles)
 
 
 if __name__ == "__main__":
