@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPClient
+import Ledger
 import Logging
 import POSIX
 import Platform
@@ -49,6 +50,9 @@ public struct Configuration: Sendable {
     public var callback: CallbackSection
     public var ipc: IPCSection
     public var storageDirectory: String
+    /// Where the ledger's sync thread runs: `"auto"` (the CPU of the disk's completion interrupts),
+    /// `"any"`, or a CPU number.
+    public var storageSyncCPU: SyncCPU
     public var ttlSeconds: Int
     public var maxPending: Int
     public var logLevel: LogLevel
@@ -72,7 +76,7 @@ public struct Configuration: Sendable {
         ],
         "callback": ["listen", "publicUrl", "openIdField", "trustedProxies"],
         "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
-        "storage": ["directory"],
+        "storage": ["directory", "syncCPU"],
         "requests": ["ttlSeconds", "maxPending"],
         "log": ["level"],
     ]
@@ -173,6 +177,7 @@ public struct Configuration: Sendable {
                 listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
             ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
+            storageSyncCPU: try reader.syncCPU("storage.syncCPU"),
             ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
             maxPending: Int(
                 try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)),
@@ -394,6 +399,23 @@ private struct Reader {
             throw error(key, "must be between \(format(range.lowerBound)) and \(format(range.upperBound))")
         }
         return value
+    }
+
+    /// `"auto"` (the default), `"any"`, or a CPU number as an integer.
+    mutating func syncCPU(_ key: String) throws(ConfigError) -> SyncCPU {
+        guard let raw = value(key) else { return .auto }
+        let expected = "must be \"auto\", \"any\" or a CPU number (0 – \(CPUSet.capacity - 1))"
+        if let text = raw as? String {
+            switch text {
+            case "auto": return .auto
+            case "any": return .any
+            default: throw error(key, expected)
+            }
+        }
+        guard let number = raw as? NSNumber, String(cString: number.objCType) != "c",
+            let cpu = Int(exactly: number.doubleValue), (0..<CPUSet.capacity).contains(cpu)
+        else { throw error(key, expected) }
+        return .cpu(cpu)
     }
 
     mutating func stringArray(_ key: String) throws(ConfigError) -> [String] {

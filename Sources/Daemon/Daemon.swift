@@ -72,6 +72,21 @@ public final class Daemon: @unchecked Sendable {
             // Each binding logs a line from the ledger's sync thread: one write per batch, not per line.
             observers.ledgerCompletions = { runCompletions in LogBatch.collect(runCompletions) }
             observers.ledgerProducers = callbackActivity
+            observers.ledgerSyncCPU = configuration.storageSyncCPU
+            observers.ledgerPlacement = { change in
+                switch change {
+                case .pinned(let cpu, let reason):
+                    logger.info("ledger sync thread kept on CPU \(cpu)", [("reason", reason)])
+                case .released(let reason):
+                    logger.info("ledger sync thread free to run on any CPU", [("reason", reason)])
+                case .unavailable(let reason):
+                    logger.debug("ledger sync thread runs where the scheduler puts it", [("reason", reason)])
+                case .failed(let reason):
+                    logger.warning(
+                        "storage.syncCPU: cannot place the ledger sync thread; it runs where the scheduler puts it",
+                        [("reason", reason)])
+                }
+            }
             (store, replayed) = try Store.open(
                 directory: configuration.storageDirectory, now: startedAt, observers: observers)
         } catch {
@@ -195,7 +210,7 @@ public final class Daemon: @unchecked Sendable {
             })
         let servers = (ipc: ipcServer, callback: callbackServer)
         metrics.observe(
-            service: service,
+            service: service, ledgerPlacement: store.ledger.placement,
             connectionCounts: [
                 "ipc": { servers.ipc.connectionCount }, "callback": { servers.callback.connectionCount },
             ])
@@ -308,6 +323,7 @@ public final class Daemon: @unchecked Sendable {
         if fresh.ipc.socketPath != old.ipc.socketPath { restartOnly.append("ipc.socketPath") }
         if fresh.ipc.socketMode != old.ipc.socketMode { restartOnly.append("ipc.socketMode") }
         if fresh.storageDirectory != old.storageDirectory { restartOnly.append("storage.directory") }
+        if fresh.storageSyncCPU != old.storageSyncCPU { restartOnly.append("storage.syncCPU") }
         guard restartOnly.isEmpty else {
             throw DaemonError(
                 description:

@@ -56,14 +56,17 @@ public final class AppendLog: @unchecked Sendable {
     /// sync may wait for their running bursts to end (see `Activity`).
     private let producers: Activity?
     private let holdNanos: UInt64
+    /// Which CPU the flusher thread runs on, if the owner chose one (see `SyncPlacement`).
+    public let placement: SyncPlacement?
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
     public init(
         path: String, durableLength: Int, observer: FlushObserver? = nil,
         completionScope: CompletionScope? = nil, producers: Activity? = nil,
-        holdSeconds: Double = 0.000_25
+        holdSeconds: Double = 0.000_25, placement: SyncPlacement? = nil
     ) throws {
         self.path = path
+        self.placement = placement
         self.observer = observer
         self.completionScope = completionScope
         self.producers = producers
@@ -132,6 +135,7 @@ public final class AppendLog: @unchecked Sendable {
     /// holds no thread (and can be freed).
     private func flusherLoop() {
         CurrentThread.setName("ledger-sync")
+        placement?.threadStarted()
         condition.lock()
         while true {
             while queuedCompletions.isEmpty || flushing {
@@ -158,6 +162,7 @@ public final class AppendLog: @unchecked Sendable {
                 for completion in calls { completion(result) }
             }
             calls.removeAll(keepingCapacity: true)
+            placement?.cycleFinished()
             condition.lock()
             spareCompletions = calls
         }

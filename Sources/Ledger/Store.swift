@@ -68,14 +68,20 @@ public final class Store: Sendable {
         public var ledgerCompletions: AppendLog.CompletionScope?
         /// The threads that append bindings with completions, for the ledger's syncs to wait on.
         public var ledgerProducers: Activity?
+        /// Where the ledger's sync thread runs, and who hears where it moves (see `SyncPlacement`).
+        public var ledgerSyncCPU: SyncCPU
+        public var ledgerPlacement: SyncPlacement.Observer?
         public init(
             ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil,
-            ledgerCompletions: AppendLog.CompletionScope? = nil, ledgerProducers: Activity? = nil
+            ledgerCompletions: AppendLog.CompletionScope? = nil, ledgerProducers: Activity? = nil,
+            ledgerSyncCPU: SyncCPU = .any, ledgerPlacement: SyncPlacement.Observer? = nil
         ) {
             self.ledger = ledger
             self.journal = journal
             self.ledgerCompletions = ledgerCompletions
             self.ledgerProducers = ledgerProducers
+            self.ledgerSyncCPU = ledgerSyncCPU
+            self.ledgerPlacement = ledgerPlacement
         }
     }
 
@@ -127,7 +133,9 @@ public final class Store: Sendable {
             directory: directory,
             ledger: try AppendLog(
                 path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger,
-                completionScope: observers.ledgerCompletions, producers: observers.ledgerProducers),
+                completionScope: observers.ledgerCompletions, producers: observers.ledgerProducers,
+                placement: SyncPlacement.make(
+                    observers.ledgerSyncCPU, directory: directory, observer: observers.ledgerPlacement)),
             journal: try AppendLog(
                 path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal),
             lock: lock)

@@ -94,6 +94,45 @@ public enum FileSystem {
         return result
     }
 
+    /// Reads a small file (sysfs, `/proc`) through one reused page-sized buffer; throws past `limit`.
+    public static func readSmall(_ path: String, limit: Int = 1 << 16) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        defer { fd.close() }
+        var result: [UInt8] = []
+        try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer in
+            while true {
+                let count = try fd.read(into: buffer)
+                if count == 0 { return }
+                guard result.count + count <= limit else {
+                    throw SystemCallError(call: "read", errno: EFBIG, subject: path)
+                }
+                result.append(contentsOf: buffer[0..<count])
+            }
+        }
+        return result
+    }
+
+    /// The names in a directory, without `.` and `..`; empty if it cannot be read.
+    public static func entries(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The path with every symbolic link resolved (`realpath`), or nil if some part does not exist.
+    public static func resolved(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// fsync of a directory makes a created, renamed or removed entry in it durable.
     public static func syncDirectory(_ path: String) throws {
         let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)

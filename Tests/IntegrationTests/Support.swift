@@ -162,7 +162,7 @@ final class DaemonUnderTest: @unchecked Sendable {
     init(
         platformUrl: String, signType: SignType = .sha256RSA, ttlSeconds: Int = 3600, maxPending: Int = 1000,
         timeoutSeconds: Double = 5, extraPlatform: String = "", extraCallback: String = "",
-        socketMode: String = "0600", extraIPC: String = "",
+        socketMode: String = "0600", extraIPC: String = "", extraStorage: String = "",
         directory: TemporaryDirectory = TemporaryDirectory()
     ) {
         self.directory = directory
@@ -184,7 +184,7 @@ final class DaemonUnderTest: @unchecked Sendable {
               },
               "callback": { "listen": "127.0.0.1:0", "publicUrl": "https://merchant.example/openidd/callback" \(extraCallback) },
               "ipc": { "socketPath": "openidd.sock", "socketMode": "\(socketMode)" \(extraIPC) },
-              "storage": { "directory": "state" },
+              "storage": { "directory": "state" \(extraStorage) },
               "requests": { "ttlSeconds": \(ttlSeconds), "maxPending": \(maxPending) }
             }
             """)
