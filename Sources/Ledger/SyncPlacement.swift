@@ -57,10 +57,11 @@ struct InterruptFollowing: Sendable {
 /// Keeps the ledger's sync thread on one CPU: a fixed one, or the one the disk's completion interrupts
 /// go to (see `DiskInterrupts`), checked again every half second while syncs run.
 ///
-/// Measured on the project's 2-core VM, the sync thread kept on the interrupt's CPU made 14 % more
-/// durable callbacks per second at the median and 30 % fewer `fdatasync`s per callback, against the
-/// scheduler's choice (README, Performance). Each `AppendLog` flusher thread calls `threadStarted` and
-/// `cycleFinished`; only one flusher runs at a time.
+/// Left to the scheduler, the sync thread is often woken onto the CPU of the loop that appended, beside
+/// the loops and the load, while the disk's interrupt lands elsewhere. Kept on the interrupt's CPU, it
+/// made 11 % more durable callbacks per second at the median on the project's 2-core VM, and 14 % fewer
+/// `fdatasync`s per callback, over 12 alternating pairs (README, Performance). Each `AppendLog` flusher
+/// thread calls `threadStarted` and `cycleFinished`; only one flusher runs at a time.
 public final class SyncPlacement: Sendable {
     public enum Change: Sendable, Equatable {
         /// The sync thread now runs only on `cpu`.
