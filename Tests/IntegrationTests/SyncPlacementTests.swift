@@ -25,36 +25,33 @@ import Testing
         return nil
     }
 
-    /// Issues a link and answers its callback, so the ledger's sync thread runs.
-    static func bindOne(_ daemon: DaemonUnderTest) throws {
+    /// Starts the daemon with `"syncCPU": setting` and answers one callback, so its sync thread has
+    /// run. The platform is not needed after that.
+    static func daemonAfterOneBinding(syncCPU setting: String) throws -> DaemonUnderTest {
+        let directory = TemporaryDirectory()
+        let platform = try FakePlatform(in: directory)
+        let daemon = DaemonUnderTest(
+            platformUrl: platform.baseUrl, extraStorage: ", \"syncCPU\": \(setting)", directory: directory)
+        try daemon.start()
         let issued = try daemon.issue(userId: "u-1")
         let answer = try daemon.callback(
             token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-1"))
         #expect(answer.text == "SUCCESS")
+        #expect(daemon.ledgerLines().count == 1)
+        return daemon
     }
 
     @Test func aFixedCPUKeepsTheSyncThreadThere() throws {
         let cpu = try #require(try CurrentThread.affinity().cpus.last)
-        let directory = TemporaryDirectory()
-        let platform = try FakePlatform(in: directory)
-        let daemon = DaemonUnderTest(
-            platformUrl: platform.baseUrl, extraStorage: #", "syncCPU": \#(cpu)"#, directory: directory)
-        try daemon.start()
-        try Self.bindOne(daemon)
+        let daemon = try Self.daemonAfterOneBinding(syncCPU: "\(cpu)")
         #expect(try Self.syncThreadCPUs(of: daemon) == CPUSet([cpu]))
         #expect(try MetricsTests.scrape(daemon)["openidd_ledger_sync_cpu{}"] == Double(cpu))
         #expect(daemon.log.contains("ledger sync thread kept on CPU \(cpu)"))
-        #expect(daemon.ledgerLines().count == 1)
     }
 
     @Test func anyLeavesItToTheScheduler() throws {
         let all = try CurrentThread.affinity()
-        let directory = TemporaryDirectory()
-        let platform = try FakePlatform(in: directory)
-        let daemon = DaemonUnderTest(
-            platformUrl: platform.baseUrl, extraStorage: #", "syncCPU": "any""#, directory: directory)
-        try daemon.start()
-        try Self.bindOne(daemon)
+        let daemon = try Self.daemonAfterOneBinding(syncCPU: "\"any\"")
         #expect(try Self.syncThreadCPUs(of: daemon) == all)
         #expect(try MetricsTests.scrape(daemon)["openidd_ledger_sync_cpu{}"] == -1)
         #expect(!daemon.log.contains("ledger sync thread kept"))
@@ -62,17 +59,11 @@ import Testing
 
     @Test func aCPUTheDaemonMayNotUseIsAWarningNotAFailure() throws {
         let all = try CurrentThread.affinity()
-        let directory = TemporaryDirectory()
-        let platform = try FakePlatform(in: directory)
-        let daemon = DaemonUnderTest(
-            platformUrl: platform.baseUrl, extraStorage: #", "syncCPU": 4095"#, directory: directory)
-        try daemon.start()
-        try Self.bindOne(daemon)
+        let daemon = try Self.daemonAfterOneBinding(syncCPU: "4095")
         #expect(try Self.syncThreadCPUs(of: daemon) == all)
         #expect(try MetricsTests.scrape(daemon)["openidd_ledger_sync_cpu{}"] == -1)
         #expect(daemon.log.contains("cannot place the ledger sync thread"))
         #expect(daemon.log.contains("CPU 4095 is not one this process may use"))
-        #expect(daemon.ledgerLines().count == 1)
     }
 
     @Test func aBadSettingFailsTheConfigCheckNamingTheKey() throws {
