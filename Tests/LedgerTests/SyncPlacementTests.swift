@@ -165,6 +165,21 @@ final class FakeSysfs {
         }
     }
 
+    /// Whether `path` is on a file system without a block device (tmpfs and the like: major 0).
+    static func onAnonymousDevice(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && DiskInterrupts.major(status.st_dev) == 0
+    }
+
+    @Test(.enabled(if: onAnonymousDevice("/dev/shm")))
+    func aMemoryFileSystemHasNoDiskToFollow() {
+        guard case .unavailable(let reason) = DiskInterrupts.locate(file: "/dev/shm") else {
+            Issue.record("/dev/shm was located on a disk")
+            return
+        }
+        #expect(reason.contains("is not a block device"))
+    }
+
     @Test func theRealDiskUnderATemporaryFileIsFoundOrExplained() throws {
         let directory = try TemporaryDirectory()
         switch DiskInterrupts.locate(file: directory.path) {
