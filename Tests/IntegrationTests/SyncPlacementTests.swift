@@ -66,6 +66,21 @@ import Testing
         #expect(daemon.log.contains("CPU 4095 is not one this process may use"))
     }
 
+    @Test func aReloadDoesNotMoveTheSyncThread() throws {
+        let all = try CurrentThread.affinity()
+        let cpu = try #require(all.cpus.first)
+        let daemon = try Self.daemonAfterOneBinding(syncCPU: "\"any\"")
+        let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: #""syncCPU": "any""#, with: #""syncCPU": \#(cpu)"#)
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        kill(try #require(daemon.process?.processIdentifier), SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while !daemon.log.contains("reload failed") && Date() < deadline { usleep(20_000) }
+        #expect(daemon.log.contains("storage.syncCPU changed; that needs a restart"))
+        #expect(try Self.syncThreadCPUs(of: daemon) == all)
+        #expect(try MetricsTests.scrape(daemon)["openidd_ledger_sync_cpu{}"] == -1)
+    }
+
     @Test func aBadSettingFailsTheConfigCheckNamingTheKey() throws {
         let directory = TemporaryDirectory()
         let daemon = DaemonUnderTest(
