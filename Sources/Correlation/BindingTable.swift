@@ -386,7 +386,7 @@ public struct BindingTable: Sendable {
     }
 }
 
-private func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     for offset in 0..<count where a[offset] != b[offset] { return false }
     return true
 }

@@ -52,7 +52,10 @@ public struct Registry: Sendable {
         return key.withUTF8 { key in
             bySerialNo.find(hash: hash ?? BindingTable.hash(key)) { position in
                 var candidate = entries[Int(position)].request.serialNo
-                return candidate.withUTF8 { $0.elementsEqual(key) }
+                // Bytes compared directly: the generic `elementsEqual` walks them through iterators.
+                return candidate.withUTF8 {
+                    $0.count == key.count && (key.isEmpty || memcmpEqual($0.baseAddress!, key.baseAddress!, key.count))
+                }
             }.map { Int($0) }
         }
     }

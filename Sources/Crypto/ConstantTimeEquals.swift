@@ -12,6 +12,13 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     }
 }
 
+/// The same comparison over two buffers (checks that keep both sides on the stack).
+public func constantTimeEquals(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0 else { return true }
+    return CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0
+}
+
 /// The same comparison over two strings' UTF-8, without copying native strings' bytes out (a path
 /// token is compared on every callback).
 public func constantTimeEquals(_ a: String, _ b: String) -> Bool {

@@ -7,6 +7,24 @@ public enum Digest {
         digest(bytes, Fetched.md5.algorithm ?? EVP_md5(), name: "MD5")
     }
 
+    /// MD5 of `first` then `second` into `output` (16 bytes), without joining them: the callback check
+    /// hashes the string to sign and then the key, and neither the joined copy nor the digest needs the
+    /// heap.
+    public static func md5(_ first: [UInt8], then second: [UInt8], into output: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(output.count >= 16, "an MD5 digest is 16 bytes")
+        let algorithm = Fetched.md5.algorithm ?? EVP_md5()
+        guard let context = EVP_MD_CTX_new() else { fatalError("libcrypto could not allocate a digest context") }
+        defer { EVP_MD_CTX_free(context) }
+        var length: UInt32 = 0
+        let status =
+            EVP_DigestInit_ex2(context, algorithm, nil) == 1
+            && first.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) } == 1
+            && second.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) } == 1
+            && EVP_DigestFinal_ex(context, output.baseAddress, &length) == 1
+        // As in `digest` below: only a broken libcrypto fails here.
+        guard status, length == 16 else { fatalError("libcrypto could not compute MD5\(openSSLReasons())") }
+    }
+
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         digest(bytes, Fetched.sha256.algorithm ?? EVP_sha256(), name: "SHA-256")
     }

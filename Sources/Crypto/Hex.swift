@@ -14,6 +14,20 @@ public enum Hex {
         encode(bytes, digits: upperDigits)
     }
 
+    /// Uppercase hex of `bytes` into `output` (twice as long), for checks that keep both on the stack.
+    public static func upper(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(output.count >= bytes.count * 2, "hex is twice as long as its bytes")
+        for (index, byte) in bytes.enumerated() {
+            output[2 * index] = upperDigit(byte >> 4)
+            output[2 * index + 1] = upperDigit(byte & 0x0F)
+        }
+    }
+
+    @inline(__always)
+    private static func upperDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+    }
+
     private static let upperDigits = Array("0123456789ABCDEF".utf8)
     private static let lowerDigits = Array("0123456789abcdef".utf8)
 

@@ -98,7 +98,7 @@ public struct CallbackEndpoint: Sendable {
         } else {
             signType = service.settings.account.signType
         }
-        let stringToSign = StringToSign.make(headers: auth.signed, body: request.body)
+        let stringToSign = StringToSign.make(pickedAndOrdered: auth.signed, body: request.body)
         switch service.keys.verify(stringToSign, signature: sign, type: signType) {
         case .valid: break
         case .invalid:
@@ -238,14 +238,15 @@ struct AuthHeaders {
     }
 
     /// The headers the signature covers, under their canonical names, in the order StringToSign puts
-    /// them (so it need not sort).
+    /// them and without empty values (so it need not filter or sort).
     var signed: [(name: String, value: String)] {
         var signed: [(name: String, value: String)] = []
         signed.reserveCapacity(4)
-        if let businessId { signed.append(("businessId", businessId)) }
-        if let nonce { signed.append(("nonce", nonce)) }
-        if let signType { signed.append(("signType", signType)) }
-        if let timestamp { signed.append(("timestamp", timestamp)) }
+        // An empty value is never signed (签名生成).
+        if let businessId, !businessId.isEmpty { signed.append(("businessId", businessId)) }
+        if let nonce, !nonce.isEmpty { signed.append(("nonce", nonce)) }
+        if let signType, !signType.isEmpty { signed.append(("signType", signType)) }
+        if let timestamp, !timestamp.isEmpty { signed.append(("timestamp", timestamp)) }
         return signed
     }
 }

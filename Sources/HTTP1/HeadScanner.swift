@@ -54,39 +54,82 @@ struct HeadScanner {
         let end = bytes.count
         while index < end {
             if index >= limits.maxBytes { throw tooLarge(scannedUpTo: index) }
-            switch bytes[index] {
-            case ASCII.cr:
-                guard index + 1 < end else { return false }  // the LF may still come
-                guard index + 2 <= limits.maxBytes else { throw tooLarge(scannedUpTo: index) }
-                guard bytes[index + 1] == ASCII.lf else {
-                    throw .badRequest("bare CR in the header section")
-                }
-                let line = lineStart..<index
-                index += 2
-                lineStart = index
-                if line.isEmpty {
-                    if kind == .message && lines.isEmpty { continue }  // robustness: skip leading CRLFs
-                    return true
-                }
-                try endLine(line)
-            case ASCII.lf:
-                throw .badRequest("bare LF in the header section; lines must end with CRLF")
-            case ASCII.space where kind == .message && lines.isEmpty:
-                if targetStart == nil {
-                    targetStart = index + 1
-                } else if targetEnd == nil {
-                    targetEnd = index
-                    try checkTargetLength(scannedUpTo: index)
+            if kind == .message && lines.isEmpty {
+                // The start line byte by byte: its spaces delimit the target, whose length has its own limit.
+                if bytes[index] == ASCII.space {
+                    if targetStart == nil {
+                        targetStart = index + 1
+                    } else if targetEnd == nil {
+                        targetEnd = index
+                        try checkTargetLength(scannedUpTo: index)
+                    }
+                } else if bytes[index] == ASCII.cr || bytes[index] == ASCII.lf {
+                    guard let complete = try lineBreak(bytes, at: &index) else { continue }
+                    return complete
                 }
                 index += 1
-            default:
-                index += 1
+                continue
+            }
+            // A field line: straight to its end, eight bytes at a time (the head is most of a request's
+            // bytes, and nothing in a field line matters to this scan but where it ends).
+            index = Self.firstLineBreak(bytes, from: index, to: min(end, limits.maxBytes))
+            if index < end && index < limits.maxBytes {
+                guard let complete = try lineBreak(bytes, at: &index) else { continue }
+                return complete
             }
         }
         if kind == .message && lines.isEmpty {
             try checkTargetLength(scannedUpTo: index)
         }
         return false
+    }
+
+    /// At a CR or LF: ends a line (and moves past its CRLF), refuses a bare CR or LF, or waits for the
+    /// LF. True once the head is complete, false to wait for more bytes, nil to scan on.
+    private mutating func lineBreak(
+        _ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int
+    ) throws(HTTPParseError) -> Bool? {
+        guard bytes[index] == ASCII.cr else {
+            throw .badRequest("bare LF in the header section; lines must end with CRLF")
+        }
+        guard index + 1 < bytes.count else { return false }  // the LF may still come
+        guard index + 2 <= limits.maxBytes else { throw tooLarge(scannedUpTo: index) }
+        guard bytes[index + 1] == ASCII.lf else {
+            throw .badRequest("bare CR in the header section")
+        }
+        let line = lineStart..<index
+        index += 2
+        lineStart = index
+        if line.isEmpty {
+            if kind == .message && lines.isEmpty { return nil }  // robustness: skip leading CRLFs
+            return true
+        }
+        try endLine(line)
+        return nil
+    }
+
+    /// The first CR or LF in `bytes[from..<to]`, or `to`. Eight bytes are tested at once for either
+    /// (the zero-byte test on the word XORed with each), then the one that matched is found byte by byte.
+    static func firstLineBreak(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var index = from
+        guard index < to, let base = bytes.baseAddress else { return to }
+        let raw = UnsafeRawPointer(base)
+        while index + 8 <= to {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if hasByte(word, ASCII.cr) || hasByte(word, ASCII.lf) { break }
+            index += 8
+        }
+        while index < to && base[index] != ASCII.cr && base[index] != ASCII.lf { index += 1 }
+        return index
+    }
+
+    /// Whether any byte of `word` is `byte` (exact: the subtraction's borrows only run past the first
+    /// match, which is already a yes).
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let difference = word ^ (ones &* UInt64(byte))
+        return (difference &- ones) & ~difference & (ones &* 0x80) != 0
     }
 
     private mutating func endLine(_ line: Range<Int>) throws(HTTPParseError) {

@@ -4,6 +4,9 @@ struct RequestLine {
     var method: String
     var target: String
     var versionMinor: Int
+    /// For an origin-form target, its path and query, found while its bytes were checked (every request
+    /// needs them; searching the string again costs more than the rest of the line).
+    var origin: (path: Substring, query: Substring?)?
 
     init(parsing line: UnsafeBufferPointer<UInt8>, maxTargetLength: Int) throws(HTTPParseError) {
         guard line.allSatisfy({ $0 >= ASCII.space && $0 < 0x7F }) else {
@@ -22,8 +25,24 @@ struct RequestLine {
             throw HTTPParseError(status: 414, reason: "request target longer than \(maxTargetLength) bytes")
         }
         versionMinor = try Self.versionMinor(version)
+        // A fragment is never sent (RFC 9112 §3.2); "#" in a target is garbage or an attack.
+        var question: Int?
+        for index in target.indices {
+            if target[index] == UInt8(ascii: "#") { throw .badRequest("request target contains \"#\"") }
+            if target[index] == UInt8(ascii: "?") && question == nil { question = index - target.startIndex }
+        }
         self.method = String(decoding: method, as: UTF8.self)
-        self.target = String(decoding: target, as: UTF8.self)
+        let text = String(decoding: target, as: UTF8.self)
+        self.target = text
+        if target.first == UInt8(ascii: "/") {
+            // ASCII only (checked above), so byte offsets are UTF-8 offsets.
+            if let question {
+                let mark = text.utf8.index(text.startIndex, offsetBy: question)
+                origin = (text[..<mark], text[text.utf8.index(after: mark)...])
+            } else {
+                origin = (text[...], nil)
+            }
+        }
         try checkTargetForm()
     }
 
@@ -45,10 +64,6 @@ struct RequestLine {
     }
 
     private func checkTargetForm() throws(HTTPParseError) {
-        // A fragment is never sent (RFC 9112 §3.2); "#" in a target is garbage or an attack.
-        guard !target.utf8.contains(UInt8(ascii: "#")) else {
-            throw .badRequest("request target contains \"#\"")
-        }
         if target.utf8.first == UInt8(ascii: "/") { return }
         if target == "*" {
             guard method == "OPTIONS" else { throw .badRequest("\"*\" is a target for OPTIONS only") }

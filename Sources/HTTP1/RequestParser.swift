@@ -101,7 +101,7 @@ public struct RequestParser: Sendable {
         let headers = try FieldLines.parse(head, lines: lines.dropFirst())
         try checkHost(headers, versionMinor: line.versionMinor)
         let bodyLength = try bodyLength(headers, limits: limits)
-        let (path, query) = HTTPRequest.components(of: line.target)
+        let (path, query) = line.origin ?? HTTPRequest.components(of: line.target)
         // An origin-form target without a query is its own path: share the string, don't copy it.
         // (Only origin-form gives a path as long as the whole target.)
         let wholeTarget = query == nil && path.utf8.count == line.target.utf8.count
@@ -121,7 +121,8 @@ public struct RequestParser: Sendable {
             if versionMinor >= 1 { throw .badRequest("HTTP/1.1 request without a Host header") }
             return
         }
-        guard host.utf8.allSatisfy(isHostChar) else { throw .badRequest("Host header is not a host") }
+        let valid = host.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isHostChar) }
+        guard valid ?? host.utf8.allSatisfy(isHostChar) else { throw .badRequest("Host header is not a host") }
     }
 
     /// unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2, §3.2.3).
@@ -130,8 +131,13 @@ public struct RequestParser: Sendable {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "a")...UInt8(ascii: "z"):
             true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"),
+            UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+            UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            true
         default:
-            "-._~%!$&'()*+,;=:[]".utf8.contains(byte)
+            false
         }
     }
 

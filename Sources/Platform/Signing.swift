@@ -15,6 +15,14 @@ public enum StringToSign {
     /// An array, not a set: four small strings compare faster than one hashes (every callback checks).
     public static let signedHeaderNames = ["businessId", "nonce", "signType", "timestamp"]
 
+    /// The string to sign from headers already picked and ordered as `make` would (the callback
+    /// endpoint finds its four headers by name, in this order): no filter and sort to check.
+    public static func make(pickedAndOrdered headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
+        assert(headers.map(\.name) == signedHeaderNames.filter { name in headers.contains { $0.name == name } })
+        assert(headers.allSatisfy { !$0.value.isEmpty })
+        return join(headers, body: body)
+    }
+
     public static func make(headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
         let precedes = { (a: (name: String, value: String), b: (name: String, value: String)) in
             a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
@@ -26,19 +34,30 @@ public enum StringToSign {
         // than filter and sort into two new arrays on every callback.
         let ready =
             headers.allSatisfy(included) && zip(headers, headers.dropFirst()).allSatisfy { precedes($0, $1) }
-        let signed = ready ? headers : headers.filter(included).sorted(by: precedes)
+        return join(ready ? headers : headers.filter(included).sorted(by: precedes), body: body)
+    }
+
+    private static func join(_ signed: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
         // Bytes appended directly: every callback verifies one of these on the event loop.
         var out: [UInt8] = []
         out.reserveCapacity(
             body.count + signed.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
         for (index, header) in signed.enumerated() {
             if index > 0 { out.append(UInt8(ascii: "&")) }
-            out.append(contentsOf: header.name.utf8)
+            appendUTF8(header.name, to: &out)
             out.append(UInt8(ascii: "="))
-            out.append(contentsOf: header.value.utf8)
+            appendUTF8(header.value, to: &out)
         }
         out.append(contentsOf: body)
         return out
+    }
+
+    /// A string's bytes copied from its contiguous UTF-8 (what native strings have) rather than through
+    /// the UTF8View iterator, which costs several times as much on every callback.
+    private static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: text.utf8)
+        }
     }
 }
 
@@ -110,12 +129,26 @@ public struct SigningKeys: Sendable {
             return key.verifySHA256(stringToSign, signature: raw) ? .valid : .invalid
         case .md5:
             guard let key = md5Key else { return .noKey }
-            let expected = Hex.upperBytes(Digest.md5(stringToSign + key))
-            // Hex digits compare without case; anything else in `signature` cannot match a hex digit.
-            let received = signature.utf8.map {
-                $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0
+            // The length of a hex MD5 is public; only its digits are compared in constant time.
+            guard signature.utf8.count == 32 else { return .invalid }
+            // Expected and received side by side on the stack, never on the heap (every callback checks
+            // one), and wiped before the stack is given back.
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 + 32 + 32) { scratch in
+                defer { scratch.update(repeating: 0) }
+                let digest = UnsafeMutableBufferPointer(rebasing: scratch[0..<16])
+                let expected = UnsafeMutableBufferPointer(rebasing: scratch[16..<48])
+                let received = UnsafeMutableBufferPointer(rebasing: scratch[48..<80])
+                Digest.md5(stringToSign, then: key, into: digest)
+                Hex.upper(UnsafeBufferPointer(digest), into: expected)
+                // Hex digits compare without case; anything else in `signature` cannot match a hex digit.
+                var index = 0
+                for byte in signature.utf8 {
+                    received[index] = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
+                    index += 1
+                }
+                return constantTimeEquals(UnsafeBufferPointer(expected), UnsafeBufferPointer(received))
+                    ? .valid : .invalid
             }
-            return constantTimeEquals(expected, received) ? .valid : .invalid
         }
     }
 }
