@@ -44,6 +44,14 @@ func drain(_ parser: inout RequestParser) -> [Outcome] {
     while true {
         do {
             guard let request = try parser.next() else { return out }
+            // The path and query the parser split off while checking the target's bytes are the ones the
+            // public initializer finds in the finished string.
+            let reference = HTTPRequest(method: request.method, target: request.target)
+            precondition(request.path == reference.path, "path differs from the target's")
+            precondition(
+                request.query.map(\.name) == reference.query.map(\.name)
+                    && request.query.map(\.value) == reference.query.map(\.value),
+                "query differs from the target's")
             out.append(
                 .request(
                     method: request.method, target: request.target, body: request.body,

@@ -54,7 +54,8 @@ public struct Registry: Sendable {
                 var candidate = entries[Int(position)].request.serialNo
                 // Bytes compared directly: the generic `elementsEqual` walks them through iterators.
                 return candidate.withUTF8 {
-                    $0.count == key.count && (key.isEmpty || memcmpEqual($0.baseAddress!, key.baseAddress!, key.count))
+                    $0.count == key.count
+                        && (key.isEmpty || memcmpEqual($0.baseAddress!, key.baseAddress!, key.count))
                 }
             }.map { Int($0) }
         }

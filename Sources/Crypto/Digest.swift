@@ -10,10 +10,14 @@ public enum Digest {
     /// MD5 of `first` then `second` into `output` (16 bytes), without joining them: the callback check
     /// hashes the string to sign and then the key, and neither the joined copy nor the digest needs the
     /// heap.
-    public static func md5(_ first: [UInt8], then second: [UInt8], into output: UnsafeMutableBufferPointer<UInt8>) {
+    public static func md5(
+        _ first: [UInt8], then second: [UInt8], into output: UnsafeMutableBufferPointer<UInt8>
+    ) {
         precondition(output.count >= 16, "an MD5 digest is 16 bytes")
         let algorithm = Fetched.md5.algorithm ?? EVP_md5()
-        guard let context = EVP_MD_CTX_new() else { fatalError("libcrypto could not allocate a digest context") }
+        guard let context = EVP_MD_CTX_new() else {
+            fatalError("libcrypto could not allocate a digest context")
+        }
         defer { EVP_MD_CTX_free(context) }
         var length: UInt32 = 0
         let status =

@@ -15,7 +15,9 @@ public enum Hex {
     }
 
     /// Uppercase hex of `bytes` into `output` (twice as long), for checks that keep both on the stack.
-    public static func upper(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) {
+    public static func upper(
+        _ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
+    ) {
         precondition(output.count >= bytes.count * 2, "hex is twice as long as its bytes")
         for (index, byte) in bytes.enumerated() {
             output[2 * index] = upperDigit(byte >> 4)

@@ -122,7 +122,9 @@ public struct RequestParser: Sendable {
             return
         }
         let valid = host.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isHostChar) }
-        guard valid ?? host.utf8.allSatisfy(isHostChar) else { throw .badRequest("Host header is not a host") }
+        guard valid ?? host.utf8.allSatisfy(isHostChar) else {
+            throw .badRequest("Host header is not a host")
+        }
     }
 
     /// unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2, §3.2.3).

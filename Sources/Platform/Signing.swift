@@ -17,8 +17,11 @@ public enum StringToSign {
 
     /// The string to sign from headers already picked and ordered as `make` would (the callback
     /// endpoint finds its four headers by name, in this order): no filter and sort to check.
-    public static func make(pickedAndOrdered headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {
-        assert(headers.map(\.name) == signedHeaderNames.filter { name in headers.contains { $0.name == name } })
+    public static func make(pickedAndOrdered headers: [(name: String, value: String)], body: [UInt8])
+        -> [UInt8]
+    {
+        assert(
+            headers.map(\.name) == signedHeaderNames.filter { name in headers.contains { $0.name == name } })
         assert(headers.allSatisfy { !$0.value.isEmpty })
         return join(headers, body: body)
     }
@@ -143,7 +146,8 @@ public struct SigningKeys: Sendable {
                 // Hex digits compare without case; anything else in `signature` cannot match a hex digit.
                 var index = 0
                 for byte in signature.utf8 {
-                    received[index] = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
+                    received[index] =
+                        byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
                     index += 1
                 }
                 return constantTimeEquals(UnsafeBufferPointer(expected), UnsafeBufferPointer(received))

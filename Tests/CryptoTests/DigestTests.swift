@@ -18,6 +18,19 @@ import Testing
         #expect(Hex.lower(Digest.md5(Array("abc".utf8))) == "900150983cd24fb0d6963f7d28e17f72")
     }
 
+    /// The callback check hashes the string to sign, then the key, without joining them: the digest must
+    /// be the joined bytes', wherever the split falls (an empty part included).
+    @Test func md5OfTwoPartsIsTheMD5OfThemJoined() {
+        let message = Array("businessId=b&nonce=n&signType=MD5&timestamp=1{\"serialNo\":\"s\"}md5-key".utf8)
+        for split in [0, 1, 17, 63, 64, 65, message.count - 1, message.count] {
+            var digest = [UInt8](repeating: 0, count: 16)
+            digest.withUnsafeMutableBufferPointer {
+                Digest.md5(Array(message[..<split]), then: Array(message[split...]), into: $0)
+            }
+            #expect(digest == Digest.md5(message), "split at \(split)")
+        }
+    }
+
     @Test func sha256KnownAnswers() {
         #expect(
             Hex.lower(Digest.sha256([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -25,6 +38,31 @@ import Testing
         #expect(
             Hex.lower(Digest.sha256(Array("abc".utf8)))
                 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
+
+@Suite struct HexIntoBufferTests {
+    /// Hex written into a caller's buffer (the MD5 check keeps it on the stack) is `Hex.upper`'s.
+    @Test func upperIntoABufferMatchesUpper() {
+        let bytes: [UInt8] = Array(0...255)
+        var output = [UInt8](repeating: 0, count: 512)
+        bytes.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { Hex.upper(input, into: $0) }
+        }
+        #expect(String(decoding: output, as: UTF8.self) == Hex.upper(bytes))
+        #expect(Hex.upper([0x00, 0x9F, 0xA0, 0xFF]) == "009FA0FF")
+    }
+
+    @Test func constantTimeEqualsOverBuffers() {
+        func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in constantTimeEquals(a, b) } }
+        }
+        #expect(equal(Array("ABCDEF".utf8), Array("ABCDEF".utf8)))
+        #expect(!equal(Array("ABCDEF".utf8), Array("ABCDEE".utf8)))
+        #expect(!equal(Array("ABCDEF".utf8), Array("BBCDEF".utf8)))
+        #expect(!equal(Array("ABCDEF".utf8), Array("ABCDE".utf8)))
+        #expect(equal([], []))
+        #expect(!equal([], [0]))
     }
 }
 

@@ -1,4 +1,5 @@
 import HTTP1
+import Platform
 import Testing
 
 @testable import Daemon
@@ -29,6 +30,24 @@ import Testing
         #expect(auth.sign == "first")
         #expect(auth.sign == headers["sign"])
         #expect(auth.nonce == headers["nonce"])
+    }
+
+    /// An empty value is never signed: it is left out of the list the string to sign is joined from
+    /// as it is (without the filter and sort `StringToSign.make(headers:)` applies).
+    @Test func emptyValuesAreLeftOutOfTheSignedList() {
+        let auth = AuthHeaders(
+            HTTPHeaders([
+                ("businessId", "B"), ("nonce", ""), ("signType", ""), ("timestamp", "1"), ("sign", "S"),
+            ]))
+        #expect(auth.signed.map(\.name) == ["businessId", "timestamp"])
+        let body = Array("{}".utf8)
+        let all = [("businessId", "B"), ("nonce", ""), ("signType", ""), ("timestamp", "1")]
+        #expect(
+            StringToSign.make(pickedAndOrdered: auth.signed, body: body)
+                == StringToSign.make(headers: all, body: body))
+        #expect(
+            String(decoding: StringToSign.make(pickedAndOrdered: auth.signed, body: body), as: UTF8.self)
+                == "businessId=B&timestamp=1{}")
     }
 
     @Test func missingHeadersAreNilAndLeftOutOfTheSignedList() {

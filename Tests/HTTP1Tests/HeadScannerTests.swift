@@ -20,6 +20,90 @@ import Testing
         return nil
     }
 
+    /// Field lines are skipped to their CR or LF eight bytes at a time: the break must be found at every
+    /// position in and across words, and nothing before it taken for one.
+    @Test func findsTheFirstLineBreakAtEveryPosition() {
+        for breakByte in [ASCII.cr, ASCII.lf] {
+            for length in 0..<40 {
+                for position in 0...length {
+                    // Bytes one off from CR and LF (0x0C, 0x0E, 0x0B, 0x09) and 0x8D/0x8A, which only the high
+                    // bit tells apart: none of them is a break.
+                    let filler: [UInt8] = [0x0C, 0x0E, 0x0B, 0x09, 0x8D, 0x8A, 0x20, 0x7E]
+                    var bytes = (0..<length).map { filler[$0 % filler.count] }
+                    if position < length { bytes[position] = breakByte }
+                    for from in [0, 1, 7, 8, 9].filter({ $0 <= length }) {
+                        let found = bytes.withUnsafeBufferPointer {
+                            HeadScanner.firstLineBreak($0, from: from, to: length)
+                        }
+                        let expected = position < length && position >= from ? position : length
+                        #expect(found == expected, "length \(length), break at \(position), from \(from)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scanner against a plain reference: lines split at CRLF, a bare CR or LF refused, on random
+    /// heads fed whole and a byte at a time.
+    @Test func agreesWithAPlainLineSplitterOnRandomHeads() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("GET / HTTP/1.1 Host:a\tz".utf8) + [0x0D, 0x0A, 0x0D, 0x0A, 0x80]
+        for _ in 0..<2000 {
+            let length = Int.random(in: 1..<80, using: &generator)
+            var bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+            if Bool.random(using: &generator) { bytes += [0x0D, 0x0A, 0x0D, 0x0A] }
+            let input = String(decoding: bytes, as: UTF8.self)
+            guard input.utf8.elementsEqual(bytes) else { continue }
+            let expected = Self.reference(bytes)
+            var whole = HeadScanner(kind: .message, limits: limits)
+            let wholeOutcome: String
+            do {
+                wholeOutcome =
+                    try bytes.withUnsafeBufferPointer { buffer throws(HTTPParseError) in
+                        try whole.scan(buffer)
+                    }
+                    ? "complete \(whole.lines) at \(whole.position)" : "incomplete"
+            } catch {
+                wholeOutcome = "refused"
+            }
+            #expect(wholeOutcome == expected, "\(bytes)")
+            let bytewise: String
+            do {
+                bytewise =
+                    try scanBytewise(input).map { "complete \($0.lines) at \($0.position)" } ?? "incomplete"
+            } catch {
+                bytewise = "refused"
+            }
+            #expect(bytewise == expected, "\(bytes)")
+        }
+    }
+
+    /// Lines as RFC 9112 splits them, leading empty lines skipped; no limits reached at these lengths.
+    private static func reference(_ bytes: [UInt8]) -> String {
+        var lines: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == ASCII.lf { return "refused" }
+            if bytes[index] == ASCII.cr {
+                guard index + 1 < bytes.count else { return "incomplete" }
+                guard bytes[index + 1] == ASCII.lf else { return "refused" }
+                let line = start..<index
+                index += 2
+                start = index
+                if line.isEmpty {
+                    if lines.isEmpty { continue }
+                    return "complete \(lines) at \(index)"
+                }
+                lines.append(line)
+                if lines.count - 1 > 10 { return "refused" }
+                continue
+            }
+            index += 1
+        }
+        return "incomplete"
+    }
+
     @Test func findsTheLinesAndTheEndOfAHead() throws {
         let input = "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nbody"
         let scanner = try #require(try scanBytewise(input))

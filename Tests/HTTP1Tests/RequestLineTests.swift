@@ -16,6 +16,28 @@ import Testing
         #expect(line.versionMinor == 0)
     }
 
+    /// The path and query of an origin-form target are split off while its bytes are checked; they must
+    /// be what `HTTPRequest.components` finds in the finished string.
+    @Test(arguments: ["/a?b", "/a", "/", "/?", "/a?b?c", "/cb/tok_-1?x=1&y=%20", "/a/b/?"])
+    func splitsAnOriginFormTargetAsComponentsDoes(target: String) throws {
+        let line = try parse("POST \(target) HTTP/1.1")
+        let origin = try #require(line.origin)
+        let reference = HTTPRequest.components(of: target)
+        #expect(origin.path == reference.path)
+        #expect(origin.query == reference.query)
+    }
+
+    @Test func leavesOtherTargetFormsToComponents() throws {
+        #expect(try parse("GET http://a.example/x?y HTTP/1.1").origin == nil)
+        #expect(try parse("OPTIONS * HTTP/1.1").origin == nil)
+    }
+
+    @Test(arguments: ["/a#b", "/#", "/a?b#c", "http://a.example/#x"])
+    func refusesAFragmentAnywhereInTheTarget(target: String) {
+        let error = #expect(throws: HTTPParseError.self) { try parse("GET \(target) HTTP/1.1") }
+        #expect(error?.status == 400)
+    }
+
     @Test func keepsTheMethodCaseSensitive() throws {
         #expect(try parse("get / HTTP/1.1").method == "get")
     }
