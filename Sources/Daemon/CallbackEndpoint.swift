@@ -215,8 +215,8 @@ public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
     plain(status, "FAIL \(reason)")
 }
 
-/// The auth headers of a callback, found in one pass over the request's headers (names compare without
-/// case, as HTTP does; the first of a repeated header counts, as `HTTPHeaders`' subscript has it).
+/// The auth headers of a callback (names compare without case, as HTTP does; the first of a repeated
+/// header counts, as `HTTPHeaders`' subscript has it).
 struct AuthHeaders {
     var sign: String?
     var signType: String?
@@ -224,17 +224,14 @@ struct AuthHeaders {
     var nonce: String?
     var timestamp: String?
 
+    /// Five lookups, not one pass over every field: received fields stay bytes until asked for, and a
+    /// lookup settles most fields on the name's length.
     init(_ headers: HTTPHeaders) {
-        for (name, value) in headers {
-            switch name.utf8.count {
-            case 4 where sign == nil && name.equalsIgnoringASCIICase("sign"): sign = value
-            case 5 where nonce == nil && name.equalsIgnoringASCIICase("nonce"): nonce = value
-            case 8 where signType == nil && name.equalsIgnoringASCIICase("signType"): signType = value
-            case 9 where timestamp == nil && name.equalsIgnoringASCIICase("timestamp"): timestamp = value
-            case 10 where businessId == nil && name.equalsIgnoringASCIICase("businessId"): businessId = value
-            default: continue
-            }
-        }
+        sign = headers["sign"]
+        signType = headers["signType"]
+        businessId = headers["businessId"]
+        nonce = headers["nonce"]
+        timestamp = headers["timestamp"]
     }
 
     /// The headers the signature covers, under their canonical names, in the order StringToSign puts

@@ -6,8 +6,8 @@ enum FieldLines {
     static func parse(
         _ head: UnsafeBufferPointer<UInt8>, lines: some Sequence<Range<Int>>
     ) throws(HTTPParseError) -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(lines.underestimatedCount)
+        var spans: [HTTPHeaders.Span] = []
+        spans.reserveCapacity(lines.underestimatedCount)
         for line in lines {
             let bytes = UnsafeBufferPointer(rebasing: head[line])
             if ASCII.isWhitespace(bytes[0]) {
@@ -28,24 +28,28 @@ enum FieldLines {
             while valueStart < valueEnd, ASCII.isWhitespace(bytes[valueStart]) { valueStart += 1 }
             while valueEnd > valueStart, ASCII.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
             let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            let nameText = String(decoding: UnsafeBufferPointer(rebasing: name), as: UTF8.self)
             var isASCII = true
             for byte in value {
                 guard ASCII.isFieldContent(byte) else {
-                    throw .badRequest("control character in the value of header \(nameText)")
+                    throw .badRequest("control character in the value of header \(text(name))")
                 }
                 isASCII = isASCII && byte < 0x80
             }
             // obs-text is legal but opaque; as text it must be UTF-8, never silently replaced.
-            guard
-                let valueText = isASCII
-                    ? String(decoding: value, as: UTF8.self) : String(validating: value, as: UTF8.self)
-            else {
-                throw .badRequest("value of header \(nameText) is not UTF-8")
+            guard isASCII || String(validating: value, as: UTF8.self) != nil else {
+                throw .badRequest("value of header \(text(name)) is not UTF-8")
             }
-            headers.add(nameText, valueText)
+            spans.append(
+                HTTPHeaders.Span(
+                    name: line.lowerBound..<(line.lowerBound + colon),
+                    value: (line.lowerBound + valueStart)..<(line.lowerBound + valueEnd)))
         }
-        return headers
+        // The head is kept as it came, once; names and values become strings only when asked for.
+        return HTTPHeaders(received: Array(head), spans: spans)
+    }
+
+    private static func text(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self)
     }
 
     /// The message's Content-Length, or nil when absent. One field of digits only: a list, even of equal

@@ -1,22 +1,53 @@
 /// A message's header fields in the order received or added. Names keep their case, because the
 /// platform compares them case-sensitively; lookups ignore ASCII case, as HTTP does (RFC 9110 §5.1).
+///
+/// Fields as received stay bytes: the head is kept once, with where each name and value lies in it,
+/// and a string is made only for a field that is asked for. A callback carries eight or so fields and
+/// its checks read five of them; making every name and value a string was a fifth of its parsing.
+/// Adding, setting or removing a field turns them into strings first.
 public struct HTTPHeaders: Sendable, Sequence {
     public typealias Element = (name: String, value: String)
 
+    /// Where a received field's name and value lie in `head`.
+    struct Span: Sendable {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    /// Fields as built or edited; empty while the fields are `spans` of `head`.
     private var fields: [Element]
+    private var head: [UInt8] = []
+    private var spans: [Span] = []
 
     public init(_ pairs: [(name: String, value: String)] = []) {
         fields = pairs
     }
 
+    /// Fields as received: already checked (names are tokens, values field content and UTF-8).
+    init(received head: [UInt8], spans: [Span]) {
+        fields = []
+        self.head = head
+        self.spans = spans
+    }
+
     /// The first value of the field `name`, or nil when absent.
     public subscript(_ name: String) -> String? {
-        fields.first { $0.name.equalsIgnoringASCIICase(name) }?.value
+        guard !spans.isEmpty else { return fields.first { $0.name.equalsIgnoringASCIICase(name) }?.value }
+        return spanIndex(named: name).map { text(spans[$0].value) }
     }
 
     /// Every value of the field `name`, in order.
     public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
+        guard !spans.isEmpty else {
+            return fields.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
+        }
+        var values: [String] = []
+        var next = spanIndex(named: name)
+        while let index = next {
+            values.append(text(spans[index].value))
+            next = spanIndex(named: name, from: index + 1)
+        }
+        return values
     }
 
     /// The first value of the field `name` and how many fields have that name, without collecting
@@ -24,23 +55,56 @@ public struct HTTPHeaders: Sendable, Sequence {
     public func firstAndCount(_ name: String) -> (first: String?, count: Int) {
         var first: String?
         var count = 0
-        for field in fields where field.name.equalsIgnoringASCIICase(name) {
-            if count == 0 { first = field.value }
-            count += 1
+        if spans.isEmpty {
+            for field in fields where field.name.equalsIgnoringASCIICase(name) {
+                if count == 0 { first = field.value }
+                count += 1
+            }
+        } else {
+            var next = spanIndex(named: name)
+            while let index = next {
+                if count == 0 { first = text(spans[index].value) }
+                count += 1
+                next = spanIndex(named: name, from: index + 1)
+            }
         }
         return (first, count)
     }
 
+    /// How many fields are named `name`, and whether every byte of the first one's value passes
+    /// `test` (nil when there is none): the Host check, without making its value a string.
+    func countAndCheckFirst(_ name: String, _ test: (UInt8) -> Bool) -> (count: Int, firstPasses: Bool?) {
+        var count = 0
+        var passes: Bool?
+        if spans.isEmpty {
+            for field in fields where field.name.equalsIgnoringASCIICase(name) {
+                if count == 0 { passes = field.value.utf8.allSatisfy(test) }
+                count += 1
+            }
+        } else {
+            var next = spanIndex(named: name)
+            while let index = next {
+                if count == 0 { passes = head[spans[index].value].allSatisfy(test) }
+                count += 1
+                next = spanIndex(named: name, from: index + 1)
+            }
+        }
+        return (count, passes)
+    }
+
     public mutating func reserveCapacity(_ count: Int) {
+        makeStrings()
         fields.reserveCapacity(count)
     }
 
     public mutating func add(_ name: String, _ value: String) {
+        makeStrings()
         fields.append((name, value))
     }
 
     /// Replaces every field named `name` with one field, where the first of them was (or at the end).
     public mutating func set(_ name: String, _ value: String) {
+        makeStrings()
         guard let first = fields.firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) else {
             fields.append((name, value))
             return
@@ -57,12 +121,54 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
+        makeStrings()
         fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }
     }
 
-    public var count: Int { fields.count }
+    public var count: Int { spans.isEmpty ? fields.count : spans.count }
 
     public func makeIterator() -> IndexingIterator<[Element]> {
-        fields.makeIterator()
+        guard !spans.isEmpty else { return fields.makeIterator() }
+        return spans.map { (text($0.name), text($0.value)) }.makeIterator()
+    }
+
+    private mutating func makeStrings() {
+        guard !spans.isEmpty else { return }
+        fields = spans.map { (text($0.name), text($0.value)) }
+        spans = []
+        head = []
+    }
+
+    private func text(_ range: Range<Int>) -> String {
+        head.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self)
+        }
+    }
+
+    /// The index in `spans` of the first received field named `name` at or after `start`. Lengths are
+    /// compared first, which settles most fields without touching their bytes.
+    private func spanIndex(named name: String, from start: Int = 0) -> Int? {
+        let length = name.utf8.count
+        var index = start
+        while index < spans.count {
+            if spans[index].name.count == length && sameName(spans[index], name) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private func sameName(_ span: Span, _ name: String) -> Bool {
+        let same: Bool? = name.utf8.withContiguousStorageIfAvailable { wanted in
+            head.withUnsafeBufferPointer { head in
+                var offset = 0
+                for index in span.name {
+                    if ASCII.lowercased(head[index]) != ASCII.lowercased(wanted[offset]) { return false }
+                    offset += 1
+                }
+                return true
+            }
+        }
+        return same
+            ?? head[span.name].elementsEqual(name.utf8) { ASCII.lowercased($0) == ASCII.lowercased($1) }
     }
 }

@@ -115,16 +115,13 @@ public struct RequestParser: Sendable {
     /// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host, for more than one Host, or for a Host
     /// that is not `uri-host [":" port]`.
     private static func checkHost(_ headers: HTTPHeaders, versionMinor: Int) throws(HTTPParseError) {
-        let hosts = headers.firstAndCount("Host")
+        let hosts = headers.countAndCheckFirst("Host", isHostChar)
         guard hosts.count <= 1 else { throw .badRequest("more than one Host header") }
-        guard let host = hosts.first else {
+        guard let valid = hosts.firstPasses else {
             if versionMinor >= 1 { throw .badRequest("HTTP/1.1 request without a Host header") }
             return
         }
-        let valid = host.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isHostChar) }
-        guard valid ?? host.utf8.allSatisfy(isHostChar) else {
-            throw .badRequest("Host header is not a host")
-        }
+        guard valid else { throw .badRequest("Host header is not a host") }
     }
 
     /// unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2, §3.2.3).

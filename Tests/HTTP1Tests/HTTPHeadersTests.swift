@@ -53,3 +53,76 @@ import Testing
         #expect(iterator.next() == nil)
     }
 }
+
+/// Received fields stay bytes until asked for; every way of reading them must give what the same
+/// fields built from strings give, and editing them must keep the rest.
+@Suite struct ReceivedHTTPHeadersTests {
+    private static let pairs: [(name: String, value: String)] = [
+        ("Host", "merchant.example"), ("sign", "ABC"), ("SIGN", "second"), ("Content-Length", "12"),
+        ("x-empty", ""), ("Accept", "*/*"), ("Sign", "third"), ("X-Text", "caf\u{E9} \u{4E2D}"),
+    ]
+
+    private func received(_ pairs: [(name: String, value: String)] = pairs) throws -> HTTPHeaders {
+        let head = Array(pairs.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
+        var lines: [Range<Int>] = []
+        var start = 0
+        for index in head.indices where head[index] == 0x0A {
+            lines.append(start..<(index - 1))
+            start = index + 1
+        }
+        return try head.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
+            try FieldLines.parse(bytes, lines: lines)
+        }
+    }
+
+    @Test func readsAsTheSameFieldsBuiltFromStrings() throws {
+        let received = try received()
+        let built = HTTPHeaders(Self.pairs)
+        #expect(received.count == built.count)
+        #expect(received.map(\.name) == built.map(\.name))
+        #expect(received.map(\.value) == built.map(\.value))
+        for name in [
+            "sign", "Sign", "SIGN", "host", "content-length", "x-empty", "X-TEXT", "missing", "sig", "signs",
+        ] {
+            #expect(received[name] == built[name], "\(name)")
+            #expect(received.values(name) == built.values(name), "\(name)")
+            #expect(received.firstAndCount(name).first == built.firstAndCount(name).first, "\(name)")
+            #expect(received.firstAndCount(name).count == built.firstAndCount(name).count, "\(name)")
+            let digits = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
+            #expect(
+                received.countAndCheckFirst(name, digits) == built.countAndCheckFirst(name, digits), "\(name)"
+            )
+        }
+        #expect(received["sign"] == "ABC")
+        #expect(received.values("sign") == ["ABC", "second", "third"])
+        #expect(received["x-text"] == "caf\u{E9} \u{4E2D}")
+        #expect(received.countAndCheckFirst("Content-Length") { $0 >= 0x30 && $0 <= 0x39 } == (1, true))
+        #expect(received.countAndCheckFirst("Host") { $0 >= 0x30 && $0 <= 0x39 } == (1, false))
+        #expect(received.countAndCheckFirst("Via") { _ in true } == (0, nil))
+    }
+
+    @Test func editsKeepTheOtherFieldsInOrder() throws {
+        var added = try received()
+        added.add("Via", "proxy")
+        #expect(added.map(\.name) == Self.pairs.map(\.name) + ["Via"])
+        #expect(added["host"] == "merchant.example")
+
+        var set = try received()
+        set.set("SIGN", "only")
+        #expect(set.values("sign") == ["only"])
+        #expect(set.map(\.name) == ["Host", "SIGN", "Content-Length", "x-empty", "Accept", "X-Text"])
+
+        var removed = try received()
+        removed.remove("sign")
+        #expect(removed["sign"] == nil)
+        #expect(removed.map(\.value) == ["merchant.example", "12", "", "*/*", "caf\u{E9} \u{4E2D}"])
+    }
+
+    @Test func aCopyReadsTheSameAfterTheOriginalIsEdited() throws {
+        var original = try received()
+        let copy = original
+        original.remove("Host")
+        #expect(copy["host"] == "merchant.example")
+        #expect(copy.count == Self.pairs.count)
+    }
+}
