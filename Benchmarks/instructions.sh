@@ -8,6 +8,8 @@
 # each sync's share per callback is larger: compare builds with this, not with a profile at speed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .build/release/openidd-bench ] || { echo "build first: swift build -c release" >&2; exit 1; }
+command -v valgrind > /dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 binary="$(realpath "${1:-.build/release/openidd}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
