@@ -28,13 +28,32 @@ public enum Timestamp {
             appendTime(secondOfDay: Int(secondOfDay), millis: millis, to: &out)
             return
         }
-        appendDigits(Int(year), 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(month, 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(day, 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendTime(secondOfDay: Int(secondOfDay), millis: millis, to: &out)
+        // Written into 24 bytes on the stack and appended once: byte-at-a-time appends to the array
+        // each check its capacity and uniqueness.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            func digits(_ value: Int, _ width: Int, at offset: Int) {
+                var rest = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    text[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            digits(Int(year), 4, at: 0)
+            text[4] = UInt8(ascii: "-")
+            digits(month, 2, at: 5)
+            text[7] = UInt8(ascii: "-")
+            digits(day, 2, at: 8)
+            text[10] = UInt8(ascii: "T")
+            digits(Int(secondOfDay) / 3600, 2, at: 11)
+            text[13] = UInt8(ascii: ":")
+            digits(Int(secondOfDay) % 3600 / 60, 2, at: 14)
+            text[16] = UInt8(ascii: ":")
+            digits(Int(secondOfDay) % 60, 2, at: 17)
+            text[19] = UInt8(ascii: ".")
+            digits(millis, 3, at: 20)
+            text[23] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeBufferPointer(text))
+        }
     }
 
     private static func appendTime(secondOfDay: Int, millis: Int, to out: inout [UInt8]) {

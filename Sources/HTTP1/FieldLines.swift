@@ -20,7 +20,7 @@ enum FieldLines {
             if let last = name.last, ASCII.isWhitespace(last) {
                 throw .badRequest("whitespace between a header name and its colon")
             }
-            guard ASCII.isToken(name) else {
+            guard ASCII.isToken(UnsafeBufferPointer(rebasing: name)) else {
                 throw .badRequest("header name is not a token")
             }
             var valueStart = colon + 1
@@ -28,12 +28,16 @@ enum FieldLines {
             while valueStart < valueEnd, ASCII.isWhitespace(bytes[valueStart]) { valueStart += 1 }
             while valueEnd > valueStart, ASCII.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
             let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            // Nearly every value is plain visible ASCII, settled a word at a time; a tab or obs-text
+            // takes the byte-by-byte check.
             var isASCII = true
-            for byte in value {
-                guard ASCII.isFieldContent(byte) else {
-                    throw .badRequest("control character in the value of header \(text(name))")
+            if !ASCII.isVisibleOrSpace(value) {
+                for byte in value {
+                    guard ASCII.isFieldContent(byte) else {
+                        throw .badRequest("control character in the value of header \(text(name))")
+                    }
+                    isASCII = isASCII && byte < 0x80
                 }
-                isASCII = isASCII && byte < 0x80
             }
             // obs-text is legal but opaque; as text it must be UTF-8, never silently replaced.
             guard isASCII || String(validating: value, as: UTF8.self) != nil else {
@@ -58,16 +62,27 @@ enum FieldLines {
         let values = headers.firstAndCount("Content-Length")
         guard let value = values.first else { return nil }
         guard values.count == 1 else { throw .badRequest("more than one Content-Length header") }
-        guard !value.isEmpty, value.utf8.allSatisfy(ASCII.isDigit) else {
-            throw .badRequest("Content-Length is not a decimal number")
+        // One pass over the contiguous bytes (every request with a body comes here): a byte that is not
+        // a digit is reported before an overflow, wherever each comes.
+        var text = value
+        let (length, decimal, overflow) = text.withUTF8 { bytes in
+            var length = 0
+            var decimal = !bytes.isEmpty
+            var overflow = false
+            for byte in bytes {
+                guard ASCII.isDigit(byte) else {
+                    decimal = false
+                    break
+                }
+                let (shifted, overflow1) = length.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+                overflow = overflow || overflow1 || overflow2
+                length = sum
+            }
+            return (length, decimal, overflow)
         }
-        var length = 0
-        for digit in value.utf8 {
-            let (shifted, overflow1) = length.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = shifted.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { throw .badRequest("Content-Length is too large") }
-            length = sum
-        }
+        guard decimal else { throw .badRequest("Content-Length is not a decimal number") }
+        guard !overflow else { throw .badRequest("Content-Length is too large") }
         return length
     }
 

@@ -9,30 +9,35 @@ struct RequestLine {
     var origin: (path: Substring, query: Substring?)?
 
     init(parsing line: UnsafeBufferPointer<UInt8>, maxTargetLength: Int) throws(HTTPParseError) {
-        guard line.allSatisfy({ $0 >= ASCII.space && $0 < 0x7F }) else {
+        // Every request reads this line, so each check is a tight loop over the raw bytes: a search
+        // through Slice's generic indices cost several times as much as the rest of the line.
+        guard ASCII.isVisibleOrSpace(line) else {
             throw .badRequest("request line contains a control character or non-ASCII byte")
         }
         guard let firstSpace = line.firstIndex(of: ASCII.space),
-            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space)
+            let secondSpace = UnsafeBufferPointer(rebasing: line[(firstSpace + 1)...]).firstIndex(
+                of: ASCII.space
+            )
+            .map({ firstSpace + 1 + $0 })
         else {
             throw .badRequest("request line is not \"method target version\"")
         }
         let method = line[..<firstSpace]
         let target = line[(firstSpace + 1)..<secondSpace]
         let version = line[(secondSpace + 1)...]
-        guard ASCII.isToken(method) else { throw .badRequest("method is not a token") }
+        guard ASCII.isToken(UnsafeBufferPointer(rebasing: method)) else {
+            throw .badRequest("method is not a token")
+        }
         guard target.count <= maxTargetLength else {
             throw HTTPParseError(status: 414, reason: "request target longer than \(maxTargetLength) bytes")
         }
         versionMinor = try Self.versionMinor(version)
+        let targetBytes = UnsafeBufferPointer(rebasing: target)
         // A fragment is never sent (RFC 9112 §3.2); "#" in a target is garbage or an attack.
-        var question: Int?
-        for index in target.indices {
-            if target[index] == UInt8(ascii: "#") { throw .badRequest("request target contains \"#\"") }
-            if target[index] == UInt8(ascii: "?") && question == nil { question = index - target.startIndex }
-        }
-        self.method = String(decoding: method, as: UTF8.self)
-        let text = String(decoding: target, as: UTF8.self)
+        if targetBytes.contains(UInt8(ascii: "#")) { throw .badRequest("request target contains \"#\"") }
+        let question = targetBytes.firstIndex(of: UInt8(ascii: "?"))
+        self.method = String(decoding: UnsafeBufferPointer(rebasing: method), as: UTF8.self)
+        let text = String(decoding: targetBytes, as: UTF8.self)
         self.target = text
         if target.first == UInt8(ascii: "/") {
             // ASCII only (checked above), so byte offsets are UTF-8 offsets.

@@ -12,8 +12,11 @@ public enum LedgerLine {
         // Written field by field rather than through a JSONValue tree: this runs once per callback on
         // the callback port's event loop. The bytes are the same (a test pins them to JSONValue's).
         var line: [UInt8] = []
+        // The fixed text is 85 bytes and the time 24: sized so that no append grows the array (escapes
+        // aside), which would copy the line once more.
         line.reserveCapacity(
-            96 + binding.serialNo.utf8.count + binding.userId.utf8.count + binding.openId.utf8.count)
+            120 + binding.serialNo.utf8.count + binding.userId.utf8.count + binding.openId.utf8.count
+                + binding.merchantId.utf8.count + binding.businessId.utf8.count)
         func raw(_ text: StaticString) {
             line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }

@@ -208,7 +208,7 @@ public struct Logger: Sendable {
         guard level <= self.level else { return }
         // Built as bytes: a bound callback logs a line with five fields on the ledger's sync thread.
         var line: [UInt8] = [UInt8(ascii: "<"), UInt8(ascii: "0") + UInt8(level.rawValue), UInt8(ascii: ">")]
-        line.reserveCapacity(160)
+        line.reserveCapacity(256)
         line.append(contentsOf: message().utf8)
         for (key, value) in context {
             Logger.appendField(key, value, to: &line)
