@@ -1,5 +1,9 @@
 import COpenSSL
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One-shot message digests from libcrypto.
 public enum Digest {
     /// MD5, for the platform's `MD5` signType only (a keyed hash it defines; not a choice of ours).
@@ -15,10 +19,7 @@ public enum Digest {
     ) {
         precondition(output.count >= 16, "an MD5 digest is 16 bytes")
         let algorithm = Fetched.md5.algorithm ?? EVP_md5()
-        guard let context = EVP_MD_CTX_new() else {
-            fatalError("libcrypto could not allocate a digest context")
-        }
-        defer { EVP_MD_CTX_free(context) }
+        let context = threadMD5Context()
         var length: UInt32 = 0
         let status =
             EVP_DigestInit_ex2(context, algorithm, nil) == 1
@@ -27,6 +28,25 @@ public enum Digest {
             && EVP_DigestFinal_ex(context, output.baseAddress, &length) == 1
         // As in `digest` below: only a broken libcrypto fails here.
         guard status, length == 16 else { fatalError("libcrypto could not compute MD5\(openSSLReasons())") }
+    }
+
+    /// Each thread's MD5 context, made for its first digest and kept: a new context per digest costs
+    /// two allocations (the context and its provider's state) and a wipe, on every callback. Freed, and
+    /// so wiped, when the thread ends. Between digests it holds the state of the last one, which ended
+    /// with the MD5 key: no more than the key's own copy, in memory for the process's life, exposes.
+    private static let md5ContextKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { EVP_MD_CTX_free(OpaquePointer($0)) }
+        return key
+    }()
+
+    private static func threadMD5Context() -> OpaquePointer {
+        if let existing = pthread_getspecific(md5ContextKey) { return OpaquePointer(existing) }
+        guard let context = EVP_MD_CTX_new() else {
+            fatalError("libcrypto could not allocate a digest context")
+        }
+        pthread_setspecific(md5ContextKey, UnsafeRawPointer(context))
+        return context
     }
 
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {

@@ -523,8 +523,7 @@ fileprivate final class Loop: @unchecked Sendable {
         connection.deadline = 0  // the handler's time is not the client's
         connection.keepAlive = request.keepAlive
         var peer = connection.peer
-        peer.requestId =
-            requestIdPrefix + String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16)
+        peer.requestId = nextRequestId(prefix: requestIdPrefix)
         connection.inHandler = true
         server.handler(request, peer, Responder(loop: self, token: connection.token))
         connection.inHandler = false

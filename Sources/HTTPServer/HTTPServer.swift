@@ -28,6 +28,31 @@ func beatIsRecent(_ beat: UInt64, now: UInt64, within seconds: Double) -> Bool {
 /// Request ids count up across all listeners of the process.
 let requestCounter = Atomic<UInt64>(0)
 
+/// The next request id: `prefix` ("callback-") and the count in lowercase hex. Written into a stack
+/// buffer and decoded once, so an id of up to 15 bytes is a small string with no allocation (this runs
+/// for every request; formatting and joining two strings cost several times as much).
+func nextRequestId(prefix: String) -> String {
+    var number = requestCounter.add(1, ordering: .relaxed).newValue
+    var prefix = prefix
+    return prefix.withUTF8 { prefixBytes in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: prefixBytes.count + 16) { buffer in
+            var digits = 1
+            while digits < 16 && number >> (4 * UInt64(digits)) != 0 { digits += 1 }
+            _ = buffer.initialize(from: prefixBytes)
+            var index = prefixBytes.count + digits
+            repeat {
+                index -= 1
+                let nibble = UInt8(number & 0xF)
+                buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                number >>= 4
+            } while index > prefixBytes.count
+            return String(
+                decoding: UnsafeBufferPointer(rebasing: buffer[..<(prefixBytes.count + digits)]),
+                as: UTF8.self)
+        }
+    }
+}
+
 /// Answers one request. Runs on the connection's own thread and may block (platform call, fsync,
 /// long-poll): other connections are unaffected.
 public typealias RequestHandler = @Sendable (HTTPRequest, Peer) -> HTTPResponse
@@ -54,6 +79,8 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     public let name: String
+    /// "name-": each request's id is this and a number.
+    private let requestIdPrefix: String
     public let listener: FileDescriptor
     private let limits: Limits
     private let logger: Logger
@@ -82,6 +109,7 @@ public final class HTTPServer: @unchecked Sendable {
         renderError: @escaping ErrorRenderer, handler: @escaping RequestHandler
     ) throws {
         self.name = name
+        self.requestIdPrefix = name + "-"
         self.listener = listener
         self.limits = limits
         self.logger = logger.with("listener", name)
@@ -209,8 +237,7 @@ public final class HTTPServer: @unchecked Sendable {
                 requestDeadline = 0
                 let stoppingNow = isStopping
                 var context = peer
-                context.requestId =
-                    "\(name)-\(String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16))"
+                context.requestId = nextRequestId(prefix: requestIdPrefix)
                 let response = handler(request, context)
                 let keepAlive = request.keepAlive && !stoppingNow && !isStopping
                 guard send(response, keepAlive: keepAlive, on: fd), keepAlive else { return }

@@ -31,6 +31,31 @@ import Testing
         }
     }
 
+    /// Each thread keeps one MD5 context for its digests: a digest after others on the same thread,
+    /// of a longer or a shorter message, and digests on threads that come and go, each equal the
+    /// one-shot digest of the same bytes.
+    @Test func md5OfTwoPartsOnReusedContextsInManyThreads() {
+        final class Mismatches: Sendable { let count = Atomic<Int>(0) }
+        let mismatches = Mismatches()
+        let finished = DispatchGroup()
+        for thread in 0..<8 {
+            finished.enter()
+            Thread {
+                for round in 0..<200 {
+                    let length = (thread * 37 + round * 11) % 300
+                    let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ thread &+ round) }
+                    let key = Array("key-\(thread)-\(round)".utf8)
+                    var digest = [UInt8](repeating: 0, count: 16)
+                    digest.withUnsafeMutableBufferPointer { Digest.md5(message, then: key, into: $0) }
+                    if digest != Digest.md5(message + key) { mismatches.count.add(1, ordering: .relaxed) }
+                }
+                finished.leave()
+            }.start()
+        }
+        finished.wait()
+        #expect(mismatches.count.load(ordering: .relaxed) == 0)
+    }
+
     @Test func sha256KnownAnswers() {
         #expect(
             Hex.lower(Digest.sha256([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
