@@ -102,7 +102,7 @@ public struct CallbackEndpoint: Sendable {
         } else {
             signType = service.settings.account.signType
         }
-        let stringToSign = StringToSign.make(pickedAndOrdered: auth.signed, body: request.body)
+        let stringToSign = StringToSign.make(receivedHeaders: request.headers, body: request.body)
         switch service.keys.verify(stringToSign, signature: sign, type: signType) {
         case .valid: break
         case .invalid:
@@ -219,36 +219,20 @@ public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
     plain(status, "FAIL \(reason)")
 }
 
-/// The auth headers of a callback (names compare without case, as HTTP does; the first of a repeated
-/// header counts, as `HTTPHeaders`' subscript has it).
+/// The auth headers a callback's checks read as text (names compare without case, as HTTP does; the
+/// first of a repeated header counts, as `HTTPHeaders`' subscript has it). The signed ones go into the
+/// string to sign straight from the received bytes (`StringToSign.make(receivedHeaders:body:)`).
 struct AuthHeaders {
     var sign: String?
     var signType: String?
     var businessId: String?
-    var nonce: String?
-    var timestamp: String?
 
-    /// Five lookups, not one pass over every field: received fields stay bytes until asked for, and a
+    /// Three lookups, not one pass over every field: received fields stay bytes until asked for, and a
     /// lookup settles most fields on the name's length.
     init(_ headers: HTTPHeaders) {
         sign = headers["sign"]
         signType = headers["signType"]
         businessId = headers["businessId"]
-        nonce = headers["nonce"]
-        timestamp = headers["timestamp"]
-    }
-
-    /// The headers the signature covers, under their canonical names, in the order StringToSign puts
-    /// them and without empty values (so it need not filter or sort).
-    var signed: [(name: String, value: String)] {
-        var signed: [(name: String, value: String)] = []
-        signed.reserveCapacity(4)
-        // An empty value is never signed (签名生成).
-        if let businessId, !businessId.isEmpty { signed.append(("businessId", businessId)) }
-        if let nonce, !nonce.isEmpty { signed.append(("nonce", nonce)) }
-        if let signType, !signType.isEmpty { signed.append(("signType", signType)) }
-        if let timestamp, !timestamp.isEmpty { signed.append(("timestamp", timestamp)) }
-        return signed
     }
 }
 

@@ -36,6 +36,23 @@ public struct HTTPHeaders: Sendable, Sequence {
         return spanIndex(named: name).map { text(spans[$0].value) }
     }
 
+    /// Appends the first value of the field `name` to `out`, as bytes (a received value never becomes
+    /// a string); returns how many bytes it appended, or nil when there is no such field.
+    @discardableResult
+    public func appendFirstValue(_ name: String, to out: inout [UInt8]) -> Int? {
+        guard !spans.isEmpty else {
+            guard let value = fields.first(where: { $0.name.equalsIgnoringASCIICase(name) })?.value else {
+                return nil
+            }
+            out.append(contentsOf: value.utf8)
+            return value.utf8.count
+        }
+        guard let index = spanIndex(named: name) else { return nil }
+        let range = spans[index].value
+        head.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        return range.count
+    }
+
     /// Every value of the field `name`, in order.
     public func values(_ name: String) -> [String] {
         guard !spans.isEmpty else {

@@ -207,8 +207,13 @@ public struct Logger: Sendable {
     ) {
         guard level <= self.level else { return }
         // Built as bytes: a bound callback logs a line with five fields on the ledger's sync thread.
-        var line: [UInt8] = [UInt8(ascii: "<"), UInt8(ascii: "0") + UInt8(level.rawValue), UInt8(ascii: ">")]
+        // Reserved before the first byte: an array literal would be allocated once for its three bytes
+        // and again by the reservation.
+        var line: [UInt8] = []
         line.reserveCapacity(256)
+        line.append(UInt8(ascii: "<"))
+        line.append(UInt8(ascii: "0") + UInt8(level.rawValue))
+        line.append(UInt8(ascii: ">"))
         line.append(contentsOf: message().utf8)
         for (key, value) in context {
             Logger.appendField(key, value, to: &line)

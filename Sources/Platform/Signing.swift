@@ -1,4 +1,5 @@
 import Crypto
+import HTTP1
 
 /// The platform's two signature methods (签名方式). The header value is the raw value.
 public enum SignType: String, Sendable, CaseIterable {
@@ -15,15 +16,26 @@ public enum StringToSign {
     /// An array, not a set: four small strings compare faster than one hashes (every callback checks).
     public static let signedHeaderNames = ["businessId", "nonce", "signType", "timestamp"]
 
-    /// The string to sign from headers already picked and ordered as `make` would (the callback
-    /// endpoint finds its four headers by name, in this order): no filter and sort to check.
-    public static func make(pickedAndOrdered headers: [(name: String, value: String)], body: [UInt8])
-        -> [UInt8]
-    {
-        assert(
-            headers.map(\.name) == signedHeaderNames.filter { name in headers.contains { $0.name == name } })
-        assert(headers.allSatisfy { !$0.value.isEmpty })
-        return join(headers, body: body)
+    /// The string to sign of a received message: `make(headers:body:)` over the first value of each
+    /// signed header, read from `headers` as bytes. Every callback builds one, and its header values
+    /// need never become strings or a list of pairs.
+    public static func make(receivedHeaders headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + 160)
+        // `signedHeaderNames` is in the sorted order.
+        for name in signedHeaderNames {
+            let mark = out.count
+            if mark > 0 { out.append(UInt8(ascii: "&")) }
+            appendUTF8(name, to: &out)
+            out.append(UInt8(ascii: "="))
+            // Absent or empty: never signed (签名生成), so the name goes again.
+            guard let count = headers.appendFirstValue(name, to: &out), count > 0 else {
+                out.removeLast(out.count - mark)
+                continue
+            }
+        }
+        out.append(contentsOf: body)
+        return out
     }
 
     public static func make(headers: [(name: String, value: String)], body: [UInt8]) -> [UInt8] {

@@ -87,6 +87,12 @@ import Testing
             #expect(received[name] == built[name], "\(name)")
             #expect(received.values(name) == built.values(name), "\(name)")
             #expect(received.firstAndCount(name).first == built.firstAndCount(name).first, "\(name)")
+            var (fromReceived, fromBuilt): ([UInt8], [UInt8]) = ([7], [7])
+            let appended = received.appendFirstValue(name, to: &fromReceived)
+            #expect(appended == built.appendFirstValue(name, to: &fromBuilt), "\(name)")
+            #expect(appended == built[name].map { $0.utf8.count }, "\(name)")
+            #expect(
+                fromReceived == fromBuilt && fromReceived == [7] + Array((built[name] ?? "").utf8), "\(name)")
             #expect(received.firstAndCount(name).count == built.firstAndCount(name).count, "\(name)")
             let digits = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
             #expect(

@@ -1,4 +1,5 @@
 import Crypto
+import HTTP1
 import Platform
 import Testing
 
@@ -49,6 +50,35 @@ import Testing
         // Two names out of order by one swap.
         let swapped: [(name: String, value: String)] = [("nonce", "n"), ("businessId", "b")]
         #expect(text(StringToSign.make(headers: swapped, body: [])) == "businessId=b&nonce=n")
+    }
+
+    /// A received request's headers, read as bytes, give what `make(headers:)` gives over the first
+    /// value of each header name (as the subscript reads it): whatever the case and order of the names,
+    /// with repeats, empty values, missing headers, `sign`, look-alike names and non-ASCII values.
+    @Test(arguments: [
+        [
+            ("SIGN", "AAAA"), ("TimeStamp", "1628772138668"), ("signtype", "MD5"), ("Nonce", "24bc8a1f"),
+            ("BUSINESSID", "754e0c5d"),
+        ],
+        [("businessId", "b1"), ("businessId", "b2"), ("nonce", ""), ("timestamp", "1"), ("nonce", "late")],
+        [("timestamp", "1"), ("Accept", "x"), ("signs", "no"), ("nonces", "no"), ("businessIds", "no")],
+        [("sign", "S"), ("signType", ""), ("businessId", "caf\u{E9}\u{4E2D}")],
+        [("Accept", "x")],
+    ])
+    func receivedHeadersGiveTheSameStringAsTheirFirstValues(fields: [(String, String)]) throws {
+        let body = Array(#"{"serialNo":"s"}"#.utf8)
+        var parser = RequestParser()
+        let head = "POST /cb/t HTTP/1.1\r\nHost: m\r\n" + fields.map { "\($0.0): \($0.1)\r\n" }.joined()
+        parser.append(Array("\(head)Content-Length: \(body.count)\r\n\r\n".utf8) + body)
+        let request = try #require(try parser.next())
+        let firstValues: [(name: String, value: String)] = StringToSign.signedHeaderNames.compactMap { name in
+            request.headers[name].map { (name, $0) }
+        }
+        let expected = StringToSign.make(headers: firstValues, body: body)
+        #expect(StringToSign.make(receivedHeaders: request.headers, body: request.body) == expected)
+        // The same fields built from strings, not received.
+        let built = HTTPHeaders(fields.map { (name: $0.0, value: $0.1) })
+        #expect(StringToSign.make(receivedHeaders: built, body: body) == expected)
     }
 
     @Test func signTypeOnlyWhenSent() {
