@@ -166,12 +166,22 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// compared first, which settles most fields without touching their bytes.
     private func spanIndex(named name: String, from start: Int = 0) -> Int? {
         let length = name.utf8.count
-        var index = start
-        while index < spans.count {
-            if spans[index].name.count == length && sameName(spans[index], name) { return index }
-            index += 1
+        guard let first = name.utf8.first.map(ASCII.lowercased) else { return nil }
+        return head.withUnsafeBufferPointer { head in
+            var index = start
+            while index < spans.count {
+                // Length, then first letter: most names of the same length differ there ("Host" and
+                // "sign"), without the full comparison's setup.
+                let span = spans[index].name
+                if span.count == length && ASCII.lowercased(head[span.lowerBound]) == first
+                    && sameName(spans[index], name)
+                {
+                    return index
+                }
+                index += 1
+            }
+            return nil
         }
-        return nil
     }
 
     private func sameName(_ span: Span, _ name: String) -> Bool {

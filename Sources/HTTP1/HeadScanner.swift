@@ -55,7 +55,10 @@ struct HeadScanner {
         while index < end {
             if index >= limits.maxBytes { throw tooLarge(scannedUpTo: index) }
             if kind == .message && lines.isEmpty {
-                // The start line byte by byte: its spaces delimit the target, whose length has its own limit.
+                // The start line from space to space, eight bytes at a time between them: its spaces
+                // delimit the target, whose length has its own limit.
+                index = Self.firstLineBreak(bytes, from: index, to: min(end, limits.maxBytes), orSpace: true)
+                guard index < end && index < limits.maxBytes else { continue }
                 if bytes[index] == ASCII.space {
                     if targetStart == nil {
                         targetStart = index + 1
@@ -110,16 +113,25 @@ struct HeadScanner {
 
     /// The first CR or LF in `bytes[from..<to]`, or `to`. Eight bytes are tested at once for either
     /// (the zero-byte test on the word XORed with each), then the one that matched is found byte by byte.
-    static func firstLineBreak(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+    /// With `orSpace`, the first space too (the start line's delimiters).
+    static func firstLineBreak(
+        _ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int, orSpace: Bool = false
+    ) -> Int {
         var index = from
         guard index < to, let base = bytes.baseAddress else { return to }
         let raw = UnsafeRawPointer(base)
         while index + 8 <= to {
             let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            if hasByte(word, ASCII.cr) || hasByte(word, ASCII.lf) { break }
+            if hasByte(word, ASCII.cr) || hasByte(word, ASCII.lf) || (orSpace && hasByte(word, ASCII.space)) {
+                break
+            }
             index += 8
         }
-        while index < to && base[index] != ASCII.cr && base[index] != ASCII.lf { index += 1 }
+        while index < to && base[index] != ASCII.cr && base[index] != ASCII.lf
+            && !(orSpace && base[index] == ASCII.space)
+        {
+            index += 1
+        }
         return index
     }
 

@@ -75,6 +75,20 @@ import Testing
         }
     }
 
+    /// Lookups pass over names by length and first and last letter before comparing them: names
+    /// alike in all three are still told apart by the letters between.
+    @Test func namesAlikeAtBothEndsAreToldApart() throws {
+        let received = try received([("spin", "1"), ("Sign", "2"), ("scan", "3"), ("S", "4"), ("SIGN", "5")])
+        #expect(received["sign"] == "2")
+        #expect(received["SPIN"] == "1")
+        #expect(received["scan"] == "3")
+        #expect(received["s"] == "4")
+        #expect(received["skin"] == nil)
+        #expect(received[""] == nil)
+        #expect(received.values("sign") == ["2", "5"])
+        #expect(received.firstAndCount("sIgN").count == 2)
+    }
+
     @Test func readsAsTheSameFieldsBuiltFromStrings() throws {
         let received = try received()
         let built = HTTPHeaders(Self.pairs)

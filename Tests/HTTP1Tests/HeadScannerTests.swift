@@ -25,6 +25,32 @@ import Testing
         return nil
     }
 
+    /// The start line is skipped from space to space the same way: a space is found at every position,
+    /// and bytes one bit away from it (0x21, 0x28, 0x30, 0x60, 0xA0) are not taken for one.
+    @Test func findsTheFirstSpaceOrLineBreakAtEveryPosition() {
+        for mark in [ASCII.space, ASCII.cr, ASCII.lf] {
+            for length in 0..<40 {
+                for position in 0...length {
+                    let filler: [UInt8] = [0x21, 0x28, 0x30, 0x60, 0xA0, 0x0C, 0x0E, 0x7E]
+                    var bytes = (0..<length).map { filler[$0 % filler.count] }
+                    if position < length { bytes[position] = mark }
+                    for from in [0, 1, 7, 8, 9].filter({ $0 <= length }) {
+                        let found = bytes.withUnsafeBufferPointer {
+                            HeadScanner.firstLineBreak($0, from: from, to: length, orSpace: true)
+                        }
+                        let expected = position < length && position >= from ? position : length
+                        #expect(found == expected, "length \(length), \(mark) at \(position), from \(from)")
+                        // Without `orSpace`, a space is not a break.
+                        let withoutSpaces = bytes.withUnsafeBufferPointer {
+                            HeadScanner.firstLineBreak($0, from: from, to: length)
+                        }
+                        #expect(withoutSpaces == (mark == ASCII.space ? length : expected))
+                    }
+                }
+            }
+        }
+    }
+
     /// Field lines are skipped to their CR or LF eight bytes at a time: the break must be found at every
     /// position in and across words, and nothing before it taken for one.
     @Test func findsTheFirstLineBreakAtEveryPosition() {
