@@ -49,8 +49,9 @@ public struct CallbackEndpoint: Sendable {
     public func handle(
         _ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
-        let log = logger.with(("request", peer.requestId), ("client", clientAddress(request, peer: peer)))
-        switch verify(request, log: log) {
+        let caller = Caller(
+            logger: logger, requestId: peer.requestId, client: clientAddress(request, peer: peer))
+        switch verify(request, caller: caller) {
         case .refused(let response):
             service.metrics.callbacks.refused(status: response.status)
             respond(response)
@@ -59,11 +60,21 @@ public struct CallbackEndpoint: Sendable {
             // (copying every field of it into each callback's closure).
             let metrics = service.metrics
             service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) { outcome in
-                let response = Self.answer(outcome, serialNo: serialNo, openId: openId, log: log)
+                let response = Self.answer(outcome, serialNo: serialNo, openId: openId, caller: caller)
                 metrics.callbacks.record(outcome, status: response.status)
                 respond(response)
             }
         }
+    }
+
+    /// Whom a callback's log lines name: made into a logger with that context only for a line that is
+    /// written (nearly every callback writes only its `bound` line, whose fields go in directly).
+    struct Caller: Sendable {
+        let logger: Logger
+        let requestId: String
+        let client: String
+
+        var log: Logger { logger.with(("request", requestId), ("client", client)) }
     }
 
     private enum Verified {
@@ -72,7 +83,7 @@ public struct CallbackEndpoint: Sendable {
     }
 
     /// Checks signature and fields; what it returns is either a refusal or a callback to bind.
-    private func verify(_ request: HTTPRequest, log: Logger) -> Verified {
+    private func verify(_ request: HTTPRequest, caller: Caller) -> Verified {
         // Compared and cut as UTF-8 bytes (a received path is ASCII): `hasPrefix`, `count` and
         // `dropFirst` on the String walk it by Characters, which costs more than the rest of the checks.
         let path = request.path.utf8
@@ -106,16 +117,17 @@ public struct CallbackEndpoint: Sendable {
         switch service.keys.verify(stringToSign, signature: sign, type: signType) {
         case .valid: break
         case .invalid:
-            log.security(.signatureInvalid, "callback signature invalid", [("signType", signType.rawValue)])
+            caller.log.security(
+                .signatureInvalid, "callback signature invalid", [("signType", signType.rawValue)])
             return .refused(fail(401, "signature invalid"))
         case .noKey:
-            log.security(
+            caller.log.security(
                 .signTypeUnconfigured, "callback signed with an unconfigured signType",
                 [("signType", signType.rawValue)])
             return .refused(fail(401, "signType \(signType.rawValue) not configured"))
         }
         guard auth.businessId == service.settings.account.businessId else {
-            log.security(
+            caller.log.security(
                 .businessIdMismatch, "callback for another businessId",
                 [("businessId", auth.businessId ?? "")])
             return .refused(fail(401, "businessId mismatch"))
@@ -148,14 +160,20 @@ public struct CallbackEndpoint: Sendable {
 
     /// The answer to a bind's outcome (called once the ledger line is durable, or at once for a refusal).
     private static func answer(
-        _ outcome: BindingService.CallbackOutcome, serialNo: String, openId: String, log: Logger
+        _ outcome: BindingService.CallbackOutcome, serialNo: String, openId: String, caller: Caller
     ) -> HTTPResponse {
         if case .bound(let binding) = outcome {
-            // The common case, once per binding: the fields go straight into the line.
-            log.info("bound", [("serialNo", serialNo), ("openId", openId), ("userId", binding.userId)])
+            // The common case, once per binding: the fields go straight into the line, the caller's
+            // first, as its logger's context would put them.
+            caller.logger.info(
+                "bound",
+                [
+                    ("request", caller.requestId), ("client", caller.client), ("serialNo", serialNo),
+                    ("openId", openId), ("userId", binding.userId),
+                ])
             return Self.successResponse
         }
-        let requestLog = log.with(("serialNo", serialNo), ("openId", openId))
+        let requestLog = caller.log.with(("serialNo", serialNo), ("openId", openId))
         switch outcome {
         case .bound:
             return Self.successResponse

@@ -70,7 +70,7 @@ public final class Daemon: @unchecked Sendable {
         do {
             var observers = metrics.flushObservers
             // Each binding logs a line from the ledger's sync thread: one write per batch, not per line.
-            observers.ledgerCompletions = { runCompletions in LogBatch.collect(runCompletions) }
+            observers.ledgerCompletions = { _, runCompletions in LogBatch.collect(runCompletions) }
             observers.ledgerProducers = callbackActivity
             observers.ledgerSyncCPU = configuration.storageSyncCPU
             observers.ledgerPlacement = { change in

@@ -22,8 +22,12 @@ public final class AppendLog: @unchecked Sendable {
     /// Told of each batch that reached the disk: the lines it held and how long its fdatasync took.
     public typealias FlushObserver = @Sendable (_ lines: Int, _ syncSeconds: Double) -> Void
     /// Runs a batch's completions (the body it is given) inside whatever scope the owner wants around
-    /// them: the daemon gathers the log lines they write into one write.
-    public typealias CompletionScope = @Sendable (_ runCompletions: () -> Void) -> Void
+    /// them, told the batch's result, which every completion in it gets too: the store records its
+    /// health once per batch, and the daemon gathers the log lines they write into one write.
+    public typealias CompletionScope =
+        @Sendable (
+            _ result: SystemCallError?, _ runCompletions: () -> Void
+        ) -> Void
 
     public let path: String
     /// Replaced only by `rewrite`, while it holds the flushing role, so the flusher never sees it change.
@@ -156,11 +160,7 @@ public final class AppendLog: @unchecked Sendable {
             }
             var (calls, result) = flushQueued()
             condition.unlock()
-            if let completionScope {
-                completionScope { for completion in calls { completion(result) } }
-            } else {
-                for completion in calls { completion(result) }
-            }
+            run(calls, result)
             calls.removeAll(keepingCapacity: true)
             placement?.cycleFinished()
             condition.lock()
@@ -172,8 +172,18 @@ public final class AppendLog: @unchecked Sendable {
     private func runCompletions(_ completions: (calls: [Completion], result: SystemCallError?)) {
         guard !completions.calls.isEmpty else { return }
         condition.unlock()
-        for completion in completions.calls { completion(completions.result) }
+        run(completions.calls, completions.result)
         condition.lock()
+    }
+
+    /// A batch's completions, in the owner's scope: on the flusher thread, or on a synchronous
+    /// appender's that flushed a batch holding some.
+    private func run(_ calls: [Completion], _ result: SystemCallError?) {
+        if let completionScope {
+            completionScope(result) { for completion in calls { completion(result) } }
+        } else {
+            for completion in calls { completion(result) }
+        }
     }
 
     /// Whether a write and sync has been running for longer than `seconds` (a hung disk).

@@ -18,8 +18,7 @@ public final class Store: Sendable {
     public let journal: AppendLog
     /// Held (flock) for the store's lifetime: two daemons appending to one ledger would interleave lines.
     private let lock: FileDescriptor
-    private let lastFailure = Locked<SystemCallError?>(nil)
-    private let lastError = Locked<StorageError?>(nil)
+    private let health: Health
 
     /// A write or sync that failed, and when (Unix ms); kept after storage recovers, for `status`.
     public struct StorageError: Sendable {
@@ -36,11 +35,28 @@ public final class Store: Sendable {
         public let tornTails: [String]
     }
 
-    private init(directory: String, ledger: AppendLog, journal: AppendLog, lock: FileDescriptor) {
+    /// The latest write's outcome and the last failure: shared with the ledger's completion scope,
+    /// which records each batch of asynchronous appends once.
+    final class Health: Sendable {
+        let lastFailure = Locked<SystemCallError?>(nil)
+        let lastError = Locked<StorageError?>(nil)
+
+        func record(_ error: SystemCallError?) {
+            lastFailure.withLock { $0 = error }
+            if let error {
+                lastError.withLock { $0 = StorageError(error: error, at: WallClock.nowMilliseconds()) }
+            }
+        }
+    }
+
+    private init(
+        directory: String, ledger: AppendLog, journal: AppendLog, lock: FileDescriptor, health: Health
+    ) {
         self.directory = directory
         self.ledger = ledger
         self.journal = journal
         self.lock = lock
+        self.health = health
     }
 
     deinit { lock.close() }
@@ -129,16 +145,22 @@ public final class Store: Sendable {
         torn += [journalResult.tornTailSavedAt, ledgerResult.tornTailSavedAt].compactMap { $0 }
         registry.expire(now: now)
 
+        let health = Health()
+        let ownersScope = observers.ledgerCompletions
         let store = Store(
             directory: directory,
             ledger: try AppendLog(
                 path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger,
-                completionScope: observers.ledgerCompletions, producers: observers.ledgerProducers,
+                completionScope: { result, runCompletions in
+                    health.record(result)
+                    if let ownersScope { ownersScope(result, runCompletions) } else { runCompletions() }
+                },
+                producers: observers.ledgerProducers,
                 placement: SyncPlacement.make(
                     observers.ledgerSyncCPU, directory: directory, observer: observers.ledgerPlacement)),
             journal: try AppendLog(
                 path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal),
-            lock: lock)
+            lock: lock, health: health)
         opened = true
         return (store, Replayed(registry: registry, tornTails: torn))
     }
@@ -150,11 +172,9 @@ public final class Store: Sendable {
 
     /// Appends the binding's ledger line without waiting; `completion` runs (on the ledger's sync
     /// thread) once it is fsynced, with nil, or with the error.
+    /// The store's health is recorded once per batch, by the ledger's completion scope.
     public func append(_ binding: Binding, completion: @escaping @Sendable (SystemCallError?) -> Void) {
-        ledger.append(LedgerLine.encode(binding)) { [self] error in
-            record(error)
-            completion(error)
-        }
+        ledger.append(LedgerLine.encode(binding), completion: completion)
     }
 
     public func append(_ entry: JournalLine.Entry) throws {
@@ -173,12 +193,7 @@ public final class Store: Sendable {
         }
     }
 
-    private func record(_ error: SystemCallError?) {
-        lastFailure.withLock { $0 = error }
-        if let error {
-            lastError.withLock { $0 = StorageError(error: error, at: WallClock.nowMilliseconds()) }
-        }
-    }
+    private func record(_ error: SystemCallError?) { health.record(error) }
 
     /// Rewrites the journal to hold only `pending()` (called while appends wait), so it stays
     /// proportional to what is pending rather than to everything ever issued.
@@ -191,10 +206,10 @@ public final class Store: Sendable {
     }
 
     /// The first storage failure still standing, for health reports.
-    public var failure: SystemCallError? { lastFailure.withLock { $0 } }
+    public var failure: SystemCallError? { health.lastFailure.withLock { $0 } }
 
     /// The most recent storage failure since start-up, even if storage has recovered since.
-    public var lastStorageError: StorageError? { lastError.withLock { $0 } }
+    public var lastStorageError: StorageError? { health.lastError.withLock { $0 } }
 
     /// Whether a ledger or journal sync has been running for over `stuckSyncSeconds`.
     public func isSyncStuck(longerThan seconds: Double = Store.stuckSyncSeconds) -> Bool {

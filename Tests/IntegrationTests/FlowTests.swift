@@ -81,10 +81,12 @@ import Testing
         let log = daemon.log
         #expect(log.contains("<6>auth link issued request=ipc-"))
         #expect(log.contains("serialNo=\(issued.serialNo) userId=u-42"))
+        // The whole line: the caller's fields first, then the binding's, and nothing else.
         #expect(
             log.range(
-                of: #"<6>bound request=callback-[0-9a-f]+ client=127\.0\.0\.1"#, options: .regularExpression)
-                != nil)
+                of: #"(^|\n)<6>bound request=callback-[0-9a-f]+ client=127\.0\.0\.1 serialNo="#
+                    + issued.serialNo + #" openId=2088_openid-A userId=u-42\n"#,
+                options: .regularExpression) != nil)
         #expect(!log.contains(issued.token), "the callback path token is a capability")
         #expect(!log.contains("sign="))
         #expect(!log.contains("PRIVATE KEY"))

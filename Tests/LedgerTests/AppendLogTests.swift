@@ -118,7 +118,7 @@ import Testing
         let state = Mutex<(inScope: Bool, scopes: Int, seenInScope: [Bool])>((false, 0, []))
         let log = try AppendLog(
             path: directory.file("log"), durableLength: 0,
-            completionScope: { runCompletions in
+            completionScope: { _, runCompletions in
                 state.withLock {
                     $0.inScope = true
                     $0.scopes += 1
@@ -246,6 +246,59 @@ import Testing
         #expect(log.length == 0)
         // The synchronous path reports the same disk the same way.
         #expect(throws: SystemCallError.self) { try log.append(Array("again\n".utf8)) }
+    }
+
+    /// The scope is told each batch's result, the one its completions get (the store records its
+    /// health from it, once per batch).
+    @Test func theScopeIsToldTheBatchsResult() throws {
+        let directory = try TemporaryDirectory()
+        for (path, expected) in [(directory.file("log"), Int32(0)), ("/dev/full", ENOSPC)] {
+            let told = Mutex<[Int32]>([])
+            let log = try AppendLog(
+                path: path, durableLength: 0,
+                completionScope: { result, runCompletions in
+                    told.withLock { $0.append(result?.errno ?? 0) }
+                    runCompletions()
+                })
+            let done = DispatchSemaphore(value: 0)
+            let got = Mutex<Int32?>(nil)
+            log.append(Array("line\n".utf8)) { error in
+                got.withLock { $0 = error?.errno ?? 0 }
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 10) == .success)
+            #expect(told.withLock { $0 } == [expected], "\(path)")
+            #expect(got.withLock { $0 } == expected, "\(path)")
+        }
+    }
+
+    /// A synchronous append that finds no sync running flushes the queued asynchronous lines itself,
+    /// and runs their completions: inside the owner's scope as well, on its own thread.
+    @Test func completionsRunInTheScopeWhicheverThreadFlushesThem() throws {
+        let directory = try TemporaryDirectory()
+        let scopes = Mutex<[pthread_t: Int]>([:])
+        let outside = Mutex<Int>(0)
+        let log = try AppendLog(
+            path: directory.file("log"), durableLength: 0,
+            completionScope: { _, runCompletions in
+                let me = pthread_self()
+                scopes.withLock { $0[me, default: 0] += 1 }
+                runCompletions()
+                scopes.withLock { $0[me]! -= 1 }
+            })
+        let group = DispatchGroup()
+        let rounds = 300
+        for index in 0..<rounds {
+            group.enter()
+            log.append(Array("a-\(index)\n".utf8)) { _ in
+                if scopes.withLock({ ($0[pthread_self()] ?? 0) == 0 }) { outside.withLock { $0 += 1 } }
+                group.leave()
+            }
+            // Right behind it, before the flusher thread gets to it, now and then.
+            if index % 3 == 0 { try log.append(Array("s-\(index)\n".utf8)) }
+        }
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(outside.withLock { $0 } == 0)
     }
 
     @Test func theObserverHearsOfEachBatchItsLinesAndSyncTime() throws {
