@@ -17,6 +17,8 @@ public struct CallbackEndpoint: Sendable {
     /// The path of `callback.publicUrl`, without a trailing slash ("" for the root), and with one.
     let pathPrefix: String
     let pathPrefixWithSlash: String
+    /// `pathPrefixWithSlash` as bytes, compared with every callback's path.
+    let pathPrefixBytes: [UInt8]
     let openIdField: String?
     let trustedProxies: [CIDR]
     let logger: Logger
@@ -34,6 +36,7 @@ public struct CallbackEndpoint: Sendable {
         self.service = service
         self.pathPrefix = publicPath.hasSuffix("/") ? String(publicPath.dropLast()) : publicPath
         self.pathPrefixWithSlash = pathPrefix + "/"
+        self.pathPrefixBytes = Array(pathPrefixWithSlash.utf8)
         self.openIdField = openIdField
         self.trustedProxies = trustedProxies
         self.logger = logger
@@ -44,17 +47,16 @@ public struct CallbackEndpoint: Sendable {
         self.openIdNames = openIdField.map { [$0] } ?? ["openId", "openid", "open_id"]
     }
 
-    /// Answers a callback through `respond`: at once for a refusal, or once the binding is on disk. Never
-    /// blocks: it runs on the callback port's event loop.
-    public func handle(
-        _ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void
-    ) {
+    /// Answers a callback through `responder`: at once for a refusal, or once the binding is on disk.
+    /// Never blocks: it runs on the callback port's event loop. (The responder itself, not its method
+    /// as a closure: that would be one more allocation per callback.)
+    public func handle(_ request: HTTPRequest, peer: Peer, responder: Responder) {
         let caller = Caller(
             logger: logger, requestId: peer.requestId, client: clientAddress(request, peer: peer))
         switch verify(request, caller: caller) {
         case .refused(let response):
             service.metrics.callbacks.refused(status: response.status)
-            respond(response)
+            responder.respond(response)
         case .accepted(let serialNo, let token, let openId, let userId):
             // 3. The request it answers. The completion captures what it uses, not this whole endpoint
             // (copying every field of it into each callback's closure).
@@ -62,7 +64,7 @@ public struct CallbackEndpoint: Sendable {
             service.bind(serialNo: serialNo, token: token, openId: openId, userId: userId) { outcome in
                 let response = Self.answer(outcome, serialNo: serialNo, openId: openId, caller: caller)
                 metrics.callbacks.record(outcome, status: response.status)
-                respond(response)
+                responder.respond(response)
             }
         }
     }
@@ -86,10 +88,16 @@ public struct CallbackEndpoint: Sendable {
     private func verify(_ request: HTTPRequest, caller: Caller) -> Verified {
         // Compared and cut as UTF-8 bytes (a received path is ASCII): `hasPrefix`, `count` and
         // `dropFirst` on the String walk it by Characters, which costs more than the rest of the checks.
-        let path = request.path.utf8
-        guard path.starts(with: pathPrefixWithSlash.utf8) else { return .refused(fail(404, "not found")) }
-        let token = String(
-            request.path[path.index(path.startIndex, offsetBy: pathPrefixWithSlash.utf8.count)...])
+        var path = request.path
+        let prefixLength = pathPrefixBytes.count
+        let underPrefix = path.withUTF8 { path in
+            pathPrefixBytes.withUnsafeBufferPointer { prefix in
+                path.count >= prefix.count
+                    && UnsafeBufferPointer(rebasing: path[..<prefix.count]).elementsEqual(prefix)
+            }
+        }
+        guard underPrefix else { return .refused(fail(404, "not found")) }
+        let token = String(path[path.utf8.index(path.startIndex, offsetBy: prefixLength)...])
         guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else {
             return .refused(fail(404, "not found"))
         }

@@ -178,7 +178,7 @@ public final class Daemon: @unchecked Sendable {
                 return renderCallbackError(status: status, reason: reason)
             },
             handler: { request, peer, responder in
-                endpoint.handle(request, peer: peer, respond: responder.respond)
+                endpoint.handle(request, peer: peer, responder: responder)
             })
         let blockingWork = WorkerPool(name: "ipc-work")
         ipcServer = try EventLoopServer(

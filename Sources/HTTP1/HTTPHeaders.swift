@@ -163,39 +163,32 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     /// The index in `spans` of the first received field named `name` at or after `start`. Lengths are
-    /// compared first, which settles most fields without touching their bytes.
+    /// compared first, which settles most fields without touching their bytes; the rest compare as raw
+    /// bytes, case folded (a callback makes a dozen lookups over eight or so fields).
     private func spanIndex(named name: String, from start: Int = 0) -> Int? {
-        let length = name.utf8.count
-        guard let first = name.utf8.first.map(ASCII.lowercased) else { return nil }
-        return head.withUnsafeBufferPointer { head in
-            var index = start
-            while index < spans.count {
-                // Length, then first letter: most names of the same length differ there ("Host" and
-                // "sign"), without the full comparison's setup.
-                let span = spans[index].name
-                if span.count == length && ASCII.lowercased(head[span.lowerBound]) == first
-                    && sameName(spans[index], name)
-                {
-                    return index
+        var name = name
+        return name.withUTF8 { wanted in
+            head.withUnsafeBufferPointer { head in
+                var index = start
+                while index < spans.count {
+                    let span = spans[index].name
+                    if span.count == wanted.count && Self.sameLetters(head, from: span.lowerBound, wanted) {
+                        return index
+                    }
+                    index += 1
                 }
-                index += 1
+                return nil
             }
-            return nil
         }
     }
 
-    private func sameName(_ span: Span, _ name: String) -> Bool {
-        let same: Bool? = name.utf8.withContiguousStorageIfAvailable { wanted in
-            head.withUnsafeBufferPointer { head in
-                var offset = 0
-                for index in span.name {
-                    if ASCII.lowercased(head[index]) != ASCII.lowercased(wanted[offset]) { return false }
-                    offset += 1
-                }
-                return true
-            }
+    private static func sameLetters(
+        _ head: UnsafeBufferPointer<UInt8>, from start: Int, _ wanted: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        for offset in 0..<wanted.count
+        where ASCII.lowercased(head[start + offset]) != ASCII.lowercased(wanted[offset]) {
+            return false
         }
-        return same
-            ?? head[span.name].elementsEqual(name.utf8) { ASCII.lowercased($0) == ASCII.lowercased($1) }
+        return true
     }
 }

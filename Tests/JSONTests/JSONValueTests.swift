@@ -1,5 +1,7 @@
-import JSON
+import Foundation
 import Testing
+
+@testable import JSON
 
 private func text(_ value: JSONValue) -> String {
     String(decoding: value.encoded(), as: UTF8.self)
@@ -77,5 +79,53 @@ private func text(_ value: JSONValue) -> String {
             JSONValue.object([("a", .integer(1)), ("b", .integer(2))])
                 != .object([("b", .integer(2)), ("a", .integer(1))]))
         #expect(JSONValue.string("1") != .integer(1))
+    }
+}
+
+/// Strings are copied whole when no byte needs escaping, a test made eight bytes at a time: it must
+/// find each byte that does at every position, and take none of their neighbours (or the same bytes
+/// with the high bit set, inside UTF-8 characters) for one.
+@Suite struct PlainStringTests {
+    @Test func findsEveryByteThatNeedsEscapingAtAnyPosition() {
+        let special: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x22, 0x5C, 0x7F]
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7E, 0x80, 0x9F, 0xA2, 0xDC, 0xFF]
+        for length in 0...24 {
+            for offset in 0..<8 {
+                var storage =
+                    [UInt8](repeating: UInt8(ascii: "x"), count: offset)
+                    + (0..<length).map { plain[$0 % plain.count] }
+                storage.withUnsafeBufferPointer {
+                    #expect(
+                        JSONValue.isPlain(UnsafeBufferPointer(rebasing: $0[offset...])), "length \(length)")
+                }
+                for position in 0..<length {
+                    for byte in special {
+                        let saved = storage[offset + position]
+                        storage[offset + position] = byte
+                        storage.withUnsafeBufferPointer {
+                            #expect(
+                                !JSONValue.isPlain(UnsafeBufferPointer(rebasing: $0[offset...])),
+                                "length \(length), \(byte) at \(position)")
+                        }
+                        storage[offset + position] = saved
+                    }
+                }
+            }
+        }
+    }
+
+    /// The copied and the escaped paths give what JSONSerialization reads back as the same string.
+    @Test func escapedAndCopiedStringsReadBackTheSame() throws {
+        for text in [
+            "plain ascii id 0123456789", "caf\u{E9} \u{4E2D}\u{6587} ok", "quote \" in", "back\\slash",
+            "tab\tand\nnewline", "del\u{7F}", "\u{01}start", "end\u{1F}",
+        ] {
+            var out: [UInt8] = []
+            JSONValue.appendString(text, to: &out)
+            let decoded =
+                try JSONSerialization.jsonObject(
+                    with: Data("[".utf8 + out + "]".utf8), options: []) as? [String]
+            #expect(decoded == [text], "\(text)")
+        }
     }
 }
