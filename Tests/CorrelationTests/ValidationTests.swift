@@ -1,7 +1,16 @@
-import Correlation
 import Testing
 
+@testable import Correlation
+
 @Suite struct ValidationTests {
+    /// The token alphabet is a pair of masks written out as literals: they must say what the ranges say.
+    @Test func tokenMaskAgreesWithTheAlphabetOnEveryByte() {
+        for value in 0...255 {
+            let byte = UInt8(value)
+            #expect(Validation.isTokenByte(byte) == Validation.isTokenByteByRanges(byte), "\(byte)")
+        }
+    }
+
     @Test func openIdBoundaries() {
         #expect(Validation.isValidOpenId("a"))
         #expect(Validation.isValidOpenId("2088102122524333"))
