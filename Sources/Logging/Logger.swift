@@ -27,6 +27,18 @@ public enum LogLevel: Int32, Sendable, Comparable, CaseIterable {
 /// lines in memory.
 public protocol LogSink: Sendable {
     func write(_ line: [UInt8])
+    /// Writes the line that `build` appends to the array it is given (empty, or a batch's pending
+    /// lines: `build` only appends). A sink that can let the line be built in place of its copy does.
+    func write(level: LogLevel, building build: (inout [UInt8]) -> Void)
+}
+
+extension LogSink {
+    public func write(level: LogLevel, building build: (inout [UInt8]) -> Void) {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        build(&line)
+        write(line)
+    }
 }
 
 /// Writes lines to standard error (or another descriptor, for tests). Each write holds whole lines and
@@ -44,6 +56,19 @@ public struct StandardErrorSink: LogSink {
 
     /// Writes to `descriptor` instead (tests read it back through a pipe).
     public init(descriptor: Int32) { self.descriptor = descriptor }
+
+    /// Inside a batch the line is built straight into the batch's buffer: no array of its own.
+    public func write(level: LogLevel, building build: (inout [UInt8]) -> Void) {
+        guard let batch = LogBatch.current else {
+            var line: [UInt8] = []
+            line.reserveCapacity(256)
+            build(&line)
+            write(line)
+            return
+        }
+        batch.add(flushingTo: descriptor, building: build)
+        if level < .info { batch.flush() }
+    }
 
     public func write(_ line: [UInt8]) {
         if let batch = LogBatch.current {
@@ -90,6 +115,21 @@ public enum LogBatch {
             self.descriptor = descriptor
             bytes.append(contentsOf: line)
             bytes.append(UInt8(ascii: "\n"))
+        }
+
+        /// Appends the line `build` appends, and its newline. When it and the lines before it would not
+        /// fit in one atomic write together, those go out first, by themselves.
+        func add(flushingTo descriptor: Int32, building build: (inout [UInt8]) -> Void) {
+            if !bytes.isEmpty && descriptor != self.descriptor { flush() }
+            self.descriptor = descriptor
+            let mark = bytes.count
+            build(&bytes)
+            bytes.append(UInt8(ascii: "\n"))
+            guard mark > 0 && bytes.count > LogBatch.maxWrite else { return }
+            let line = Array(bytes[mark...])
+            bytes.removeSubrange(mark...)
+            flush()
+            bytes.append(contentsOf: line)
         }
 
         func flush() {
@@ -206,22 +246,20 @@ public struct Logger: Sendable {
         _ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [(String, String)] = []
     ) {
         guard level <= self.level else { return }
-        // Built as bytes: a bound callback logs a line with five fields on the ledger's sync thread.
-        // Reserved before the first byte: an array literal would be allocated once for its three bytes
-        // and again by the reservation.
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
-        line.append(UInt8(ascii: "<"))
-        line.append(UInt8(ascii: "0") + UInt8(level.rawValue))
-        line.append(UInt8(ascii: ">"))
-        line.append(contentsOf: message().utf8)
-        for (key, value) in context {
-            Logger.appendField(key, value, to: &line)
+        // Built as bytes, and inside a `LogBatch` straight into its buffer: a bound callback logs a
+        // line with five fields on the ledger's sync thread.
+        sink.write(level: level) { line in
+            line.append(UInt8(ascii: "<"))
+            line.append(UInt8(ascii: "0") + UInt8(level.rawValue))
+            line.append(UInt8(ascii: ">"))
+            line.append(contentsOf: message().utf8)
+            for (key, value) in context {
+                Logger.appendField(key, value, to: &line)
+            }
+            for (key, value) in fields {
+                Logger.appendField(key, value, to: &line)
+            }
         }
-        for (key, value) in fields {
-            Logger.appendField(key, value, to: &line)
-        }
-        sink.write(line)
     }
 
     private static func appendField(_ key: String, _ value: String, to line: inout [UInt8]) {

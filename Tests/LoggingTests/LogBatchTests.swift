@@ -108,6 +108,39 @@ import Testing
         #expect(pipe.drain() == "<6>short\n" + long + "\n")
     }
 
+    /// Lines built straight into the batch's buffer (what `Logger` does) leave in the same writes as
+    /// lines handed over whole.
+    @Test func linesBuiltInPlaceLeaveInWholeLinesOfAtMostOneAtomicWrite() throws {
+        let pipe = try Pipe()
+        let sink = StandardErrorSink(descriptor: pipe.write)
+        let line = Array(("<6>" + String(repeating: "x", count: 196)).utf8)
+        var seenInside = ""
+        LogBatch.collect {
+            for _ in 0..<30 { sink.write(level: .info) { $0.append(contentsOf: line) } }
+            seenInside = pipe.drain()
+        }
+        #expect(seenInside == String(repeating: String(decoding: line, as: UTF8.self) + "\n", count: 20))
+        #expect(pipe.drain() == String(repeating: String(decoding: line, as: UTF8.self) + "\n", count: 10))
+
+        let long = "<6>" + String(repeating: "y", count: 10_000)
+        LogBatch.collect {
+            sink.write(level: .info) { $0.append(contentsOf: Array("<6>short".utf8)) }
+            sink.write(level: .info) { $0.append(contentsOf: Array(long.utf8)) }
+            sink.write(level: .info) { $0.append(contentsOf: Array("<6>after".utf8)) }
+        }
+        #expect(pipe.drain() == "<6>short\n" + long + "\n<6>after\n")
+
+        var afterNotice = ""
+        LogBatch.collect {
+            Logger(level: .debug, sink: sink).info("routine")
+            Logger(level: .debug, sink: sink).notice("now")
+            afterNotice = pipe.drain()
+            Logger(level: .debug, sink: sink).debug("later")
+        }
+        #expect(afterNotice == "<6>routine\n<5>now\n")
+        #expect(pipe.drain() == "<7>later\n")
+    }
+
     @Test func anotherThreadsLinesAreNotHeld() throws {
         let pipe = try Pipe()
         let sink = StandardErrorSink(descriptor: pipe.write)
