@@ -65,17 +65,30 @@ public struct RequestParser: Sendable {
 
     private mutating func advance() throws(HTTPParseError) -> HTTPRequest? {
         if case .head = state {
-            guard let (request, length) = try readHead() else { return nil }
+            guard let (received, length) = try readHead() else { return nil }
+            var request = received
             guard length > 0 else { return request }
+            // Usually the body came in with the head: the request need not wait in `state` (a copy
+            // in and a copy out of the enum, for every callback).
+            if takeBody(length, into: &request) { return request }
             state = .body(request, length: length)
-        }
-        guard case .body(var request, let length) = state, buffer.count - consumed >= length else {
             return nil
         }
-        request.body = Array(buffer[consumed..<(consumed + length)])
-        consumed += length
+        guard case .body(var request, let length) = state, takeBody(length, into: &request) else {
+            return nil
+        }
         state = .head
         return request
+    }
+
+    /// Moves the body out of the buffer into `request` once all `length` bytes are there.
+    private mutating func takeBody(_ length: Int, into request: inout HTTPRequest) -> Bool {
+        guard buffer.count - consumed >= length else { return false }
+        request.body = buffer.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(rebasing: $0[consumed..<(consumed + length)]))
+        }
+        consumed += length
+        return true
     }
 
     private mutating func readHead() throws(HTTPParseError) -> (HTTPRequest, bodyLength: Int)? {

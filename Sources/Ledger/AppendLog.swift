@@ -247,7 +247,7 @@ public final class AppendLog: @unchecked Sendable {
             let syncStartedAt = MonotonicClock.nowNanos()
             try fd.dataSync(subject: path)
             if let observer {
-                observer(lineCount(bytes), Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
+                observer(Self.lineCount(bytes), Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
             }
         } catch let error as SystemCallError {
             result = error
@@ -280,10 +280,28 @@ public final class AppendLog: @unchecked Sendable {
         return (completions, result)
     }
 
-    private func lineCount(_ bytes: [UInt8]) -> Int {
-        var lines = 0
-        for byte in bytes where byte == UInt8(ascii: "\n") { lines += 1 }
-        return lines
+    /// The newlines in `bytes`, eight bytes at a time: a batch's few kilobytes were counted a byte at a
+    /// time on the sync thread, between its fdatasync and the batch's completions.
+    static func lineCount(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { raw in
+            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            let newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+            var lines = 0
+            var index = 0
+            while index + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ newlines
+                // The high bit of each byte that is not zero (exact: the low seven bits are added
+                // without carrying into the next byte); the zero bytes were the newlines.
+                let nonzero = (((word & low7) &+ low7) | word) & ~low7
+                lines += 8 - nonzero.nonzeroBitCount
+                index += 8
+            }
+            while index < raw.count {
+                if raw[index] == UInt8(ascii: "\n") { lines += 1 }
+                index += 1
+            }
+            return lines
+        }
     }
 
     private func writeAll(_ bytes: [UInt8], at offset: Int) throws {

@@ -1,8 +1,9 @@
 import Foundation
-import Ledger
 import POSIX
 import Synchronization
 import Testing
+
+@testable import Ledger
 
 @Suite struct AppendLogTests {
     @Test func createsTheFileAndAppendsWholeLinesInOrder() throws {
@@ -299,6 +300,20 @@ import Testing
         }
         #expect(group.wait(timeout: .now() + 30) == .success)
         #expect(outside.withLock { $0 } == 0)
+    }
+
+    /// The batch's lines are counted eight bytes at a time: against a plain count, on random bytes
+    /// heavy in newlines and in bytes one bit away from one (0x0B, 0x08, 0x8A, 0x1A), every length to 40.
+    @Test func countsNewlinesAsAPlainCountDoes() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x0A, 0x0A, 0x0B, 0x08, 0x8A, 0x1A, 0x00, 0xFF, 0x7F, 0x41]
+        for length in 0...40 {
+            for _ in 0..<50 {
+                let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+                #expect(AppendLog.lineCount(bytes) == bytes.filter { $0 == 0x0A }.count, "\(bytes)")
+            }
+        }
+        #expect(AppendLog.lineCount([UInt8](repeating: 0x0A, count: 4096)) == 4096)
     }
 
     @Test func theObserverHearsOfEachBatchItsLinesAndSyncTime() throws {
