@@ -59,7 +59,11 @@ enum FieldLines {
     /// The message's Content-Length, or nil when absent. One field of digits only: a list, even of equal
     /// values, a sign or a value that does not fit is refused rather than guessed at (RFC 9112 §6.3).
     static func contentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
-        let values = headers.firstAndCount("Content-Length")
+        try contentLength(headers.firstAndCount("Content-Length"))
+    }
+
+    /// The same, from the first Content-Length value and how many there are.
+    static func contentLength(_ values: (first: String?, count: Int)) throws(HTTPParseError) -> Int? {
         guard let value = values.first else { return nil }
         guard values.count == 1 else { throw .badRequest("more than one Content-Length header") }
         // One pass over the contiguous bytes (every request with a body comes here): a byte that is not

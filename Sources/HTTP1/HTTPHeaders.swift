@@ -109,6 +109,59 @@ public struct HTTPHeaders: Sendable, Sequence {
         return (count, passes)
     }
 
+    /// The fields a request's framing checks read (RFC 9112 §3.2, §6.3): how many Host fields and
+    /// whether the first one's value passes `hostTest`, the first Content-Length and how many there
+    /// are, and whether there is a Transfer-Encoding. One pass over received fields, where three
+    /// lookups went over all of them (every request comes here).
+    struct Framing {
+        var hosts: (count: Int, firstPasses: Bool?) = (0, nil)
+        var contentLengths: (first: String?, count: Int) = (nil, 0)
+        var hasTransferEncoding = false
+    }
+
+    func framing(hostTest: (UInt8) -> Bool) -> Framing {
+        guard !spans.isEmpty else {
+            return Framing(
+                hosts: countAndCheckFirst("Host", hostTest), contentLengths: firstAndCount("Content-Length"),
+                hasTransferEncoding: self["Transfer-Encoding"] != nil)
+        }
+        var framing = Framing()
+        head.withUnsafeBufferPointer { head in
+            for span in spans {
+                switch span.name.count {
+                case 4 where Self.isName(head, span.name, "host"):
+                    if framing.hosts.count == 0 {
+                        framing.hosts.firstPasses = head[span.value].allSatisfy(hostTest)
+                    }
+                    framing.hosts.count += 1
+                case 14 where Self.isName(head, span.name, "content-length"):
+                    if framing.contentLengths.count == 0 {
+                        framing.contentLengths.first = String(
+                            decoding: UnsafeBufferPointer(rebasing: head[span.value]), as: UTF8.self)
+                    }
+                    framing.contentLengths.count += 1
+                case 17 where Self.isName(head, span.name, "transfer-encoding"):
+                    framing.hasTransferEncoding = true
+                default:
+                    break
+                }
+            }
+        }
+        return framing
+    }
+
+    /// Whether the name at `range` is `lowercased`, ignoring the name's case.
+    private static func isName(
+        _ head: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ lowercased: StaticString
+    )
+        -> Bool
+    {
+        range.count == lowercased.utf8CodeUnitCount
+            && sameLetters(
+                head, from: range.lowerBound,
+                UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount))
+    }
+
     public mutating func reserveCapacity(_ count: Int) {
         makeStrings()
         fields.reserveCapacity(count)

@@ -54,10 +54,16 @@ struct RequestLine {
     /// "HTTP/1.0" or "HTTP/1.1"; another well-formed version is a 505, anything else a 400.
     /// HTTP-name is case-sensitive (RFC 9112 §2.3).
     static func versionMinor(_ version: Slice<UnsafeBufferPointer<UInt8>>) throws(HTTPParseError) -> Int {
-        guard version.count == 8, version.starts(with: "HTTP/".utf8) else {
+        // Byte by byte: a generic `starts(with:)` of a slice against a string's UTF-8 cost more than
+        // the rest of the line's checks.
+        let start = version.startIndex
+        guard version.count == 8, version[start] == UInt8(ascii: "H"),
+            version[start + 1] == UInt8(ascii: "T"),
+            version[start + 2] == UInt8(ascii: "T"), version[start + 3] == UInt8(ascii: "P"),
+            version[start + 4] == UInt8(ascii: "/")
+        else {
             throw .badRequest("malformed HTTP version")
         }
-        let start = version.startIndex
         let (major, dot, minor) = (version[start + 5], version[start + 6], version[start + 7])
         guard ASCII.isDigit(major), dot == UInt8(ascii: "."), ASCII.isDigit(minor) else {
             throw .badRequest("malformed HTTP version")

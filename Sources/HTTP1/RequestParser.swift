@@ -112,8 +112,9 @@ public struct RequestParser: Sendable {
         let line = try RequestLine(
             parsing: UnsafeBufferPointer(rebasing: head[lines[0]]), maxTargetLength: limits.maxTargetLength)
         let headers = try FieldLines.parse(head, lines: lines.dropFirst())
-        try checkHost(headers, versionMinor: line.versionMinor)
-        let bodyLength = try bodyLength(headers, limits: limits)
+        let framing = headers.framing(hostTest: isHostChar)
+        try checkHost(framing.hosts, versionMinor: line.versionMinor)
+        let bodyLength = try bodyLength(framing, limits: limits)
         let (path, query) = line.origin ?? HTTPRequest.components(of: line.target)
         // An origin-form target without a query is its own path: share the string, don't copy it.
         // (Only origin-form gives a path as long as the whole target.)
@@ -127,8 +128,9 @@ public struct RequestParser: Sendable {
 
     /// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host, for more than one Host, or for a Host
     /// that is not `uri-host [":" port]`.
-    private static func checkHost(_ headers: HTTPHeaders, versionMinor: Int) throws(HTTPParseError) {
-        let hosts = headers.countAndCheckFirst("Host", isHostChar)
+    private static func checkHost(_ hosts: (count: Int, firstPasses: Bool?), versionMinor: Int)
+        throws(HTTPParseError)
+    {
         guard hosts.count <= 1 else { throw .badRequest("more than one Host header") }
         guard let valid = hosts.firstPasses else {
             if versionMinor >= 1 { throw .badRequest("HTTP/1.1 request without a Host header") }
@@ -155,9 +157,11 @@ public struct RequestParser: Sendable {
 
     /// RFC 9112 §6.3. Transfer-Encoding with Content-Length is the classic smuggling vector: refused.
     /// Transfer-Encoding alone is 501, whatever the codings, so no request body is ever chunked.
-    private static func bodyLength(_ headers: HTTPHeaders, limits: Limits) throws(HTTPParseError) -> Int {
-        let contentLength = try FieldLines.contentLength(headers)
-        if headers["Transfer-Encoding"] != nil {
+    private static func bodyLength(_ framing: HTTPHeaders.Framing, limits: Limits) throws(HTTPParseError)
+        -> Int
+    {
+        let contentLength = try FieldLines.contentLength(framing.contentLengths)
+        if framing.hasTransferEncoding {
             if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
             throw HTTPParseError(status: 501, reason: "Transfer-Encoding in requests is not supported")
         }

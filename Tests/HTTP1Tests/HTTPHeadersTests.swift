@@ -89,6 +89,37 @@ import Testing
         #expect(received.firstAndCount("sIgN").count == 2)
     }
 
+    /// The framing checks' one pass over received fields finds what the three lookups find: counts,
+    /// first values and presence, whatever the case of the names, with look-alike names left alone.
+    @Test(arguments: [
+        [("Host", "a.example"), ("Content-Length", "12")],
+        [("HOST", "a b"), ("host", "second"), ("content-length", "1"), ("Content-Length", "2")],
+        [
+            ("Transfer-Encoding", "chunked"), ("Hosts", "x"), ("Content-Lengths", "3"),
+            ("TRANSFER-ENCODING", "gzip"),
+        ],
+        [("Accept", "*/*"), ("Transfer-Encodings", "no"), ("Hos", "t"), ("Content-Lengt", "9")],
+        [],
+    ])
+    func framingFieldsAreWhatLookupsFind(fields: [(String, String)]) throws {
+        let pairs = fields.map { (name: $0.0, value: $0.1) }
+        let hostTest = { (byte: UInt8) in byte != UInt8(ascii: " ") }
+        for headers in [try received(pairs), HTTPHeaders(pairs)] {
+            let framing = headers.framing(hostTest: hostTest)
+            let hosts = headers.countAndCheckFirst("Host", hostTest)
+            #expect(framing.hosts.count == hosts.count && framing.hosts.firstPasses == hosts.firstPasses)
+            let lengths = headers.firstAndCount("Content-Length")
+            #expect(
+                framing.contentLengths.first == lengths.first && framing.contentLengths.count == lengths.count
+            )
+            #expect(framing.hasTransferEncoding == (headers["Transfer-Encoding"] != nil))
+        }
+        let framing = try received(pairs).framing(hostTest: hostTest)
+        #expect(framing.hosts.count == pairs.filter { $0.name.lowercased() == "host" }.count)
+        #expect(
+            framing.contentLengths.count == pairs.filter { $0.name.lowercased() == "content-length" }.count)
+    }
+
     @Test func readsAsTheSameFieldsBuiltFromStrings() throws {
         let received = try received()
         let built = HTTPHeaders(Self.pairs)

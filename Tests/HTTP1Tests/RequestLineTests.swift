@@ -45,6 +45,9 @@ import Testing
     @Test(arguments: [
         ("GET / HTTP/1.1", 0), ("GET / HTTP/1.9", 505), ("GET / HTTP/3.0", 505), ("GET / HTTP/1.", 400),
         ("GET / HTTPS/1.1", 400), ("GET / HTTP/1.10", 400), ("GET /", 400), ("GET", 400), ("", 400),
+        // Each byte of the name wrong in turn.
+        ("GET / XTTP/1.1", 400), ("GET / HXTP/1.1", 400), ("GET / HTXP/1.1", 400), ("GET / HTTX/1.1", 400),
+        ("GET / HTTPX1.1", 400), ("GET / hTTP/1.1", 400),
     ])
     func checksTheVersion(line: String, status: Int) {
         do {
