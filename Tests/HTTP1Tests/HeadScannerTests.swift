@@ -25,49 +25,30 @@ import Testing
         return nil
     }
 
-    /// The start line is skipped from space to space the same way: a space is found at every position,
-    /// and bytes one bit away from it (0x21, 0x28, 0x30, 0x60, 0xA0) are not taken for one.
-    @Test func findsTheFirstSpaceOrLineBreakAtEveryPosition() {
-        for mark in [ASCII.space, ASCII.cr, ASCII.lf] {
+    /// Field lines are skipped to their CR or LF eight bytes at a time, and the start line from space
+    /// to space: the mark must be found at every position in and across words, and nothing before it
+    /// taken for one. The fillers are bytes one bit away from a mark (0x0C, 0x0E, 0x0B, 0x09 for CR and
+    /// LF; 0x21, 0x28, 0x30, 0x60 for the space) or only the high bit away (0x8D, 0x8A, 0xA0), and a
+    /// space where spaces are not marks.
+    @Test(arguments: [
+        (false, [ASCII.cr, ASCII.lf], [0x0C, 0x0E, 0x0B, 0x09, 0x8D, 0x8A, 0x20, 0x7E] as [UInt8]),
+        (
+            true, [ASCII.space, ASCII.cr, ASCII.lf],
+            [0x21, 0x28, 0x30, 0x60, 0xA0, 0x0C, 0x0E, 0x7E] as [UInt8]
+        ),
+    ])
+    func findsTheFirstMarkAtEveryPosition(orSpace: Bool, marks: [UInt8], filler: [UInt8]) {
+        for mark in marks {
             for length in 0..<40 {
                 for position in 0...length {
-                    let filler: [UInt8] = [0x21, 0x28, 0x30, 0x60, 0xA0, 0x0C, 0x0E, 0x7E]
                     var bytes = (0..<length).map { filler[$0 % filler.count] }
                     if position < length { bytes[position] = mark }
                     for from in [0, 1, 7, 8, 9].filter({ $0 <= length }) {
                         let found = bytes.withUnsafeBufferPointer {
-                            HeadScanner.firstLineBreak($0, from: from, to: length, orSpace: true)
+                            HeadScanner.firstLineBreak($0, from: from, to: length, orSpace: orSpace)
                         }
                         let expected = position < length && position >= from ? position : length
                         #expect(found == expected, "length \(length), \(mark) at \(position), from \(from)")
-                        // Without `orSpace`, a space is not a break.
-                        let withoutSpaces = bytes.withUnsafeBufferPointer {
-                            HeadScanner.firstLineBreak($0, from: from, to: length)
-                        }
-                        #expect(withoutSpaces == (mark == ASCII.space ? length : expected))
-                    }
-                }
-            }
-        }
-    }
-
-    /// Field lines are skipped to their CR or LF eight bytes at a time: the break must be found at every
-    /// position in and across words, and nothing before it taken for one.
-    @Test func findsTheFirstLineBreakAtEveryPosition() {
-        for breakByte in [ASCII.cr, ASCII.lf] {
-            for length in 0..<40 {
-                for position in 0...length {
-                    // Bytes one off from CR and LF (0x0C, 0x0E, 0x0B, 0x09) and 0x8D/0x8A, which only the high
-                    // bit tells apart: none of them is a break.
-                    let filler: [UInt8] = [0x0C, 0x0E, 0x0B, 0x09, 0x8D, 0x8A, 0x20, 0x7E]
-                    var bytes = (0..<length).map { filler[$0 % filler.count] }
-                    if position < length { bytes[position] = breakByte }
-                    for from in [0, 1, 7, 8, 9].filter({ $0 <= length }) {
-                        let found = bytes.withUnsafeBufferPointer {
-                            HeadScanner.firstLineBreak($0, from: from, to: length)
-                        }
-                        let expected = position < length && position >= from ? position : length
-                        #expect(found == expected, "length \(length), break at \(position), from \(from)")
                     }
                 }
             }
