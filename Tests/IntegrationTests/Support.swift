@@ -105,7 +105,11 @@ final class FakePlatform: @unchecked Sendable {
         process.arguments = ["python3"] + arguments
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // Its stderr goes to a file, so a platform that cannot start (Python's `cryptography` missing:
+        // `scripts/setup` installs it) says why in the test's failure.
+        let errorPath = directory.path + "/platform-\(mode)-stderr-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
@@ -117,7 +121,13 @@ final class FakePlatform: @unchecked Sendable {
         guard text.hasPrefix("PORT "),
             let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines))
         else {
-            throw TestFailure("fake platform did not start: \(text)")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let reason = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            let lastLine = reason.split(separator: "\n").last.map(String.init) ?? "no output"
+            throw TestFailure(
+                "fake platform did not start (python3 \(Binaries.fixtures)/fake_platform.py): \(lastLine)"
+                    + " (scripts/setup installs its prerequisites)")
         }
         self.port = port
         self.scheme = tls == nil ? "http" : "https"
