@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target (with AddressSanitizer) from the module's sources and runs it.
-#   Fuzz/run.sh [SECONDS] [http1|json]    default 600 http1
-#   http1: the HTTP/1.1 request and response parsers (Fuzz/RequestParserFuzz.swift)
-#   json:  the callback body's flat JSON parser against Foundation's (Fuzz/FlatJSONFuzz.swift)
+#   Fuzz/run.sh [SECONDS] [http1|json|jsonparser]    default 600 http1
+#   http1:      the HTTP/1.1 request and response parsers (Fuzz/RequestParserFuzz.swift)
+#   json:       the ledger's flat JSON parser against Foundation's (Fuzz/FlatJSONFuzz.swift)
+#   jsonparser: the strict JSON parser of callbacks, IPC and configuration (Fuzz/JSONParserFuzz.swift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build-fuzz
@@ -11,7 +12,8 @@ target="${2:-http1}"
 case "$target" in
 http1) module=HTTP1 harness=Fuzz/RequestParserFuzz.swift seeds=Fuzz/corpus/requests ;;
 json) module=JSON harness=Fuzz/FlatJSONFuzz.swift seeds=Fuzz/corpus/json ;;
-*) echo "usage: Fuzz/run.sh [SECONDS] [http1|json]" >&2; exit 2 ;;
+jsonparser) module=JSON harness=Fuzz/JSONParserFuzz.swift seeds=Fuzz/corpus/jsonparser ;;
+*) echo "usage: Fuzz/run.sh [SECONDS] [http1|json|jsonparser]" >&2; exit 2 ;;
 esac
 mkdir -p "$out/corpus-$target" "$seeds"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" -emit-module \
