@@ -150,7 +150,8 @@ public struct CallbackEndpoint: Sendable {
         guard case .string(let serialNo) = object["serialNo"], Validation.isValidSerialNo(serialNo) else {
             return .refused(fail(400, "serialNo missing or malformed"))
         }
-        // The same for the openId's names: every one sent must be a valid openId, and they must agree.
+        // Every name that may carry the openId must hold a valid one, and where several are sent they
+        // must agree, like the userId's names below.
         var foundOpenId: String?
         for name in openIdNames {
             guard let value = object[name] else { continue }
