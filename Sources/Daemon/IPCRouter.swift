@@ -80,9 +80,9 @@ public struct IPCRouter: Sendable {
             parsed = try JSONParser.parse(request.body)
         } catch {
             if case .duplicateKey(let key) = error.reason {
+                let place = error.dottedPath == key ? "" : " (at \(error.dottedPath))"
                 return IPCError.invalid(
-                    "invalid_json",
-                    "The body repeats the key \"\(key)\" (at \(error.dottedPath)); send each key once."
+                    "invalid_json", "The body repeats the key \"\(key)\"\(place); send each key once."
                 ).response
             }
             return IPCError.invalid(
