@@ -1,6 +1,5 @@
-// libFuzzer target for the callback body's fast path: whatever the flat JSON parser accepts must read
-// exactly as Foundation's JSONSerialization reads it (the callback falls back to Foundation for the
-// rest, so the two paths can never disagree). Build and run: Fuzz/run.sh SECONDS json
+// libFuzzer target for the ledger's and journal's line reader: whatever the flat JSON parser accepts
+// must read exactly as Foundation's JSONSerialization reads it. Build and run: Fuzz/run.sh SECONDS json
 import Foundation
 import JSON
 

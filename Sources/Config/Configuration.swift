@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPClient
+import JSON
 import Ledger
 import Logging
 import POSIX
@@ -106,8 +107,8 @@ public struct Configuration: Sendable {
         }
         let platform = PlatformSection(
             baseUrl: try reader.url("platform.baseUrl").description,
-            businessId: try reader.nonEmptyString("platform.businessId"),
-            merchantId: try reader.nonEmptyString("platform.merchantId"),
+            businessId: try reader.identifier("platform.businessId"),
+            merchantId: try reader.identifier("platform.merchantId"),
             signType: signType,
             privateKeyFile: try reader.keyPath("platform.privateKeyFile"),
             platformPublicKeyFile: try reader.keyPath("platform.platformPublicKeyFile"),
@@ -178,14 +179,48 @@ public struct Configuration: Sendable {
             ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
             storageSyncCPU: try reader.syncCPU("storage.syncCPU"),
-            ttlSeconds: Int(try reader.number("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)),
-            maxPending: Int(
-                try reader.number("requests.maxPending", default: 100_000, range: 1...10_000_000)),
+            ttlSeconds: try reader.integer("requests.ttlSeconds", default: 86_400, range: 1...2_592_000),
+            maxPending: try reader.integer("requests.maxPending", default: 100_000, range: 1...10_000_000),
             logLevel: try reader.logLevel("log.level"),
             credentialsDirectory: reader.credentialsDirectory
         )
         try reader.rejectUnknownKeys()
         return configuration
+    }
+
+    /// Settings that work but leave a door open, each a key and a sentence for a warning at start-up
+    /// (after storage is opened, so the directory exists).
+    public func risks() -> [(key: String, message: String)] {
+        var risks: [(key: String, message: String)] = []
+        if let url = HTTPURL(platform.baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
+            risks.append(
+                (
+                    "platform.baseUrl",
+                    "\(platform.baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
+                ))
+        }
+        if ipc.socketMode & 0o007 != 0, ipc.access.isOpen {
+            risks.append(
+                (
+                    "ipc.socketMode",
+                    "\(String(ipc.socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
+                ))
+        }
+        if let mode = try? FileSystem.permissions(storageDirectory), mode & 0o022 != 0 {
+            risks.append(
+                (
+                    "storage.directory",
+                    "\(storageDirectory) is writable by group or others (mode \(String(mode, radix: 8))): they could replace the ledger; run chmod 700 on it"
+                ))
+        }
+        return risks
+    }
+
+    /// `localhost`, 127.0.0.0/8 or ::1.
+    static func isLoopback(host: String) -> Bool {
+        if host == "localhost" || host == "::1" { return true }
+        guard let address = CIDR.parseAddress(host), address.count == 4 else { return false }
+        return address[0] == 127
     }
 
     /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the key's bytes.
@@ -275,7 +310,7 @@ enum FieldName {
 private struct Reader {
     let path: String
     let directory: String
-    let root: [String: Any]
+    let root: JSONValue
     var seen: Set<String> = []
 
     var credentialsDirectory: String?
@@ -284,12 +319,25 @@ private struct Reader {
         self.path = path
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         self.directory = FileSystem.directoryName(of: absolute)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(bytes)
+        } catch {
+            let (line, column) = Self.lineAndColumn(of: error.offset, in: bytes)
+            if case .duplicateKey = error.reason {
+                throw ConfigError(
+                    path: path, key: error.dottedPath,
+                    message: "is given twice; keep one (a repeated key is refused, not overridden)")
+            }
+            let place = error.path.isEmpty ? "" : " in \(error.dottedPath)"
             throw ConfigError(
                 path: path, key: nil,
-                message: "is not a JSON object (check for a trailing comma or a missing quote)")
+                message: "is not valid JSON: \(error.problem)\(place), at line \(line), column \(column)")
         }
-        for (section, value) in object {
+        guard case .object(let sections) = parsed else {
+            throw ConfigError(path: path, key: nil, message: "must be a JSON object of sections")
+        }
+        for (section, value) in sections {
             guard Configuration.knownKeys[section] != nil else {
                 throw ConfigError(
                     path: path, key: section,
@@ -297,28 +345,36 @@ private struct Reader {
                         "unknown section; known sections are \(Configuration.knownKeys.keys.sorted().joined(separator: ", "))"
                 )
             }
-            guard value is [String: Any] else {
+            guard case .object = value else {
                 throw ConfigError(path: path, key: section, message: "must be an object")
             }
         }
-        self.root = object
+        self.root = parsed
+    }
+
+    /// A byte offset as the 1-based line and column (in bytes) an editor shows.
+    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
+        let before = bytes[..<min(offset, bytes.count)]
+        let line = before.count { $0 == 0x0A } + 1
+        let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+        return (line, column)
     }
 
     func error(_ key: String, _ message: String) -> ConfigError {
         ConfigError(path: path, key: key, message: message)
     }
 
-    private mutating func value(_ key: String) -> Any? {
+    /// The value at a dotted key; nil when it is absent or `null`.
+    private mutating func value(_ key: String) -> JSONValue? {
         seen.insert(key)
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
-        guard let section = root[parts[0]] as? [String: Any] else { return nil }
-        let value = section[parts[1]]
-        return value is NSNull ? nil : value
+        let value = root[parts[0]]?[parts[1]]
+        return value == .null ? nil : value
     }
 
     mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
         guard let raw = value(key) else { return nil }
-        guard let text = raw as? String else { throw error(key, "must be a string") }
+        guard case .string(let text) = raw else { throw error(key, "must be a string") }
         return text
     }
 
@@ -330,6 +386,16 @@ private struct Reader {
         guard let text = try optionalString(key) else { throw error(key, "is required") }
         guard !text.isEmpty, text.trimmingCharacters(in: .whitespaces) == text else {
             throw error(key, "must be a non-empty string without surrounding spaces")
+        }
+        return text
+    }
+
+    /// An id the platform's signing string carries (`businessId`, `merchantId`): a control character
+    /// (a CR or LF pasted along with it) would make every signature fail, so it is refused here.
+    mutating func identifier(_ key: String) throws(ConfigError) -> String {
+        let text = try nonEmptyString(key)
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw error(key, "must not contain control characters (such as a line break)")
         }
         return text
     }
@@ -390,13 +456,28 @@ private struct Reader {
     mutating func number(_ key: String, default fallback: Double, range: ClosedRange<Double>)
         throws(ConfigError) -> Double
     {
-        guard let raw = value(key) else { return fallback }
-        guard let number = raw as? NSNumber, String(cString: number.objCType) != "c" else {
-            throw error(key, "must be a number")
+        let value: Double
+        switch self.value(key) {
+        case nil: return fallback
+        case .integer(let integer)?: value = Double(integer)
+        case .number(let number)?: value = number
+        default: throw error(key, "must be a number")
         }
-        let value = number.doubleValue
         guard range.contains(value) else {
             throw error(key, "must be between \(format(range.lowerBound)) and \(format(range.upperBound))")
+        }
+        return value
+    }
+
+    /// A whole number written without a fraction or an exponent (`1.5` and `1.0` are refused: a count
+    /// or a number of seconds the daemon would silently round is a misreading waiting to happen).
+    mutating func integer(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError)
+        -> Int
+    {
+        guard let raw = value(key) else { return fallback }
+        guard case .integer(let integer) = raw, let value = Int(exactly: integer), range.contains(value)
+        else {
+            throw error(key, "must be an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
     }
@@ -405,23 +486,26 @@ private struct Reader {
     mutating func syncCPU(_ key: String) throws(ConfigError) -> SyncCPU {
         guard let raw = value(key) else { return .auto }
         let expected = "must be \"auto\", \"any\" or a CPU number (0 – \(CPUSet.capacity - 1))"
-        if let text = raw as? String {
-            switch text {
-            case "auto": return .auto
-            case "any": return .any
-            default: throw error(key, expected)
+        switch raw {
+        case .string("auto"): return .auto
+        case .string("any"): return .any
+        case .integer(let number):
+            guard let cpu = Int(exactly: number), (0..<CPUSet.capacity).contains(cpu) else {
+                throw error(key, expected)
             }
+            return .cpu(cpu)
+        default: throw error(key, expected)
         }
-        guard let number = raw as? NSNumber, String(cString: number.objCType) != "c",
-            let cpu = Int(exactly: number.doubleValue), (0..<CPUSet.capacity).contains(cpu)
-        else { throw error(key, expected) }
-        return .cpu(cpu)
     }
 
     mutating func stringArray(_ key: String) throws(ConfigError) -> [String] {
         guard let raw = value(key) else { return [] }
-        guard let array = raw as? [Any], let strings = array as? [String] else {
-            throw error(key, "must be an array of strings")
+        let wrongType = error(key, "must be an array of strings")
+        guard case .array(let items) = raw else { throw wrongType }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw wrongType }
+            strings.append(text)
         }
         return strings
     }
@@ -435,22 +519,25 @@ private struct Reader {
         guard let raw = value(key) else { return [] }
         let wrongType = error(
             key, "must be an array of \(kind) names or numeric ids, such as [\"www-data\", 1001]")
-        guard let array = raw as? [Any] else { throw wrongType }
+        guard case .array(let array) = raw else { throw wrongType }
         var ids: [UInt32] = []
         for (index, element) in array.enumerated() {
             let entry = "\(key)[\(index)]"
             // (uid_t)-1 means "no id" to the kernel (setresuid(2)), so it names nobody.
             let valid = 0...(UInt32.max - 1)
-            if let number = element as? NSNumber, !(element is String) {
-                guard String(cString: number.objCType) != "c" else { throw wrongType }
-                let value = number.doubleValue
-                guard value == value.rounded(), value >= 0, value <= Double(valid.upperBound) else {
+            switch element {
+            case .integer(let number):
+                guard let id = UInt32(exactly: number), valid.contains(id) else {
                     throw error(entry, "\(number) is not a \(kind) id (0 to \(valid.upperBound))")
                 }
-                ids.append(UInt32(value))
+                ids.append(id)
                 continue
+            case .number(let number):
+                throw error(entry, "\(number) is not a \(kind) id (0 to \(valid.upperBound))")
+            case .string: break
+            default: throw wrongType
             }
-            guard let text = element as? String else { throw wrongType }
+            guard case .string(let text) = element else { throw wrongType }
             if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
                 guard let id = UInt32(text), valid.contains(id) else {
                     throw error(entry, "\"\(text)\" is not a \(kind) id (0 to \(valid.upperBound))")
@@ -474,9 +561,10 @@ private struct Reader {
     }
 
     func rejectUnknownKeys() throws(ConfigError) {
-        for (section, value) in root {
-            for key in (value as? [String: Any] ?? [:]).keys.sorted()
-            where !seen.contains("\(section).\(key)") {
+        guard case .object(let sections) = root else { return }
+        for (section, value) in sections {
+            guard case .object(let fields) = value else { continue }
+            for key in fields.map(\.0).sorted() where !seen.contains("\(section).\(key)") {
                 let known = Configuration.knownKeys[section, default: []].sorted().joined(separator: ", ")
                 throw error("\(section).\(key)", "unknown key; \(section) accepts \(known)")
             }

@@ -11,9 +11,17 @@ public enum Validation {
         isToken(value, maximumLength: 64)
     }
 
-    /// userId: the merchant's own customer id, 1–128 characters, no control characters.
+    /// userId: the merchant's own customer id (SPEC): 1–128 Unicode scalars and at most 512 UTF-8 bytes,
+    /// no control characters. Counted in scalars and bytes, not `Character`s: one grapheme cluster can
+    /// hold any number of combining marks. 512 bytes percent-encode to at most 1,536, which fits the IPC
+    /// request-target limit, so every accepted userId can be looked up with `GET /v1/bindings?userId=`.
+    public static let maximumUserIdScalars = 128
+    public static let maximumUserIdBytes = 512
+
     public static func isValidUserId(_ value: String) -> Bool {
-        guard !value.isEmpty, value.count <= 128 else { return false }
+        guard !value.isEmpty, value.utf8.count <= maximumUserIdBytes,
+            value.unicodeScalars.count <= maximumUserIdScalars
+        else { return false }
         return value.unicodeScalars.allSatisfy {
             $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value)
         }

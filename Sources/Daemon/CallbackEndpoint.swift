@@ -142,18 +142,28 @@ public struct CallbackEndpoint: Sendable {
         }
 
         // 2. Fields.
-        guard let object = CallbackBody.fields(request.body) else {
-            return .refused(fail(400, "body is not a JSON object"))
+        let object: JSONValue
+        switch CallbackBody.parse(request.body) {
+        case .object(let parsed): object = parsed
+        case .refused(let reason): return .refused(fail(400, reason))
         }
         guard case .string(let serialNo) = object["serialNo"], Validation.isValidSerialNo(serialNo) else {
             return .refused(fail(400, "serialNo missing or malformed"))
         }
-        guard let openIdValue = openIdNames.lazy.compactMap({ object[$0] }).first else {
-            return .refused(fail(400, "openId missing"))
+        // Every name that may carry the openId must hold a valid one, and where several are sent they
+        // must agree, like the userId's names below.
+        var foundOpenId: String?
+        for name in openIdNames {
+            guard let value = object[name] else { continue }
+            guard case .string(let text) = value, Validation.isValidOpenId(text) else {
+                return .refused(fail(400, "openId malformed"))
+            }
+            if let earlier = foundOpenId, earlier != text {
+                return .refused(fail(400, "openId fields disagree"))
+            }
+            foundOpenId = text
         }
-        guard case .string(let openId) = openIdValue, Validation.isValidOpenId(openId) else {
-            return .refused(fail(400, "openId malformed"))
-        }
+        guard let openId = foundOpenId else { return .refused(fail(400, "openId missing")) }
         // Every field that may carry the userId must be a string, and where several are sent they must
         // agree: which one to believe is not a choice to make silently (or by hash order).
         var userId: String?
@@ -262,86 +272,24 @@ struct AuthHeaders {
     }
 }
 
-/// A callback body's top-level fields, as far as the checks need them: a string, or something else.
+/// A callback body: a JSON object, read by the one strict parser (no second parser to disagree with).
 enum CallbackBody {
-    enum Value: Equatable {
-        case string(String)
-        case other
+    enum Parsed: Equatable {
+        case object(JSONValue)
+        /// The `FAIL` reason.
+        case refused(String)
     }
 
-    /// A body's fields, in a small array searched in order: a callback carries a handful, and a linear
-    /// search of a few keys is cheaper than hashing each one into a dictionary. Keys compare as Swift
-    /// strings do (canonically), like the dictionary they replace.
-    struct Fields: Equatable {
-        private(set) var pairs: [(key: String, value: Value)] = []
-
-        init() { pairs.reserveCapacity(8) }
-
-        init(_ dictionary: [String: Value]) {
-            pairs = dictionary.map { ($0.key, $0.value) }
+    static func parse(_ body: [UInt8]) -> Parsed {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            // A repeated key anywhere in the body: which copy counts is exactly what must not be guessed.
+            if case .duplicateKey = error.reason { return .refused("duplicate key") }
+            return .refused("body is not a JSON object")
         }
-
-        var count: Int { pairs.count }
-
-        subscript(_ key: String) -> Value? {
-            pairs.first { $0.key == key }?.value
-        }
-
-        /// Adds a field; false, and nothing added, when the key is already there.
-        mutating func add(_ key: String, _ value: Value) -> Bool {
-            if self[key] != nil { return false }
-            pairs.append((key, value))
-            return true
-        }
-
-        /// The same keys with the same values, in any order.
-        static func == (lhs: Fields, rhs: Fields) -> Bool {
-            lhs.count == rhs.count && lhs.pairs.allSatisfy { rhs[$0.key] == $0.value }
-        }
-    }
-
-    /// More fields than this go to Foundation: the linear duplicate check is quadratic, and the
-    /// platform's bodies have fewer than ten.
-    static let maxFlatFields = 32
-
-    /// The fields of a JSON object, or nil when the body is not one. The platform's bodies are flat
-    /// objects of strings and numbers, which the flat parser reads without Foundation's dictionaries of
-    /// `Any`; anything it does not take (nested values, booleans, fractions, duplicate keys, another
-    /// encoding, a great many fields) goes to Foundation's parser, so both paths give the same answer.
-    static func fields(_ body: [UInt8]) -> Fields? {
-        flatFields(body) ?? foundationFields(body)
-    }
-
-    /// The fields of a flat object of strings and integers; nil for anything else.
-    static func flatFields(_ body: [UInt8]) -> Fields? {
-        var fields = Fields()
-        let flat = body.withUnsafeBufferPointer { buffer in
-            do {
-                try FlatJSON.scan(buffer) { key, value in
-                    let field: Value
-                    switch value {
-                    case .string(let text): field = .string(String(decoding: text, as: UTF8.self))
-                    case .integer: field = .other
-                    }
-                    guard fields.count < maxFlatFields,
-                        fields.add(String(decoding: key, as: UTF8.self), field)
-                    else {
-                        // A duplicate key or a great many: Foundation decides.
-                        throw FlatJSON.DecodeError(description: "duplicate key or too many fields")
-                    }
-                }
-                return true
-            } catch {
-                return false
-            }
-        }
-        return flat ? fields : nil
-    }
-
-    static func foundationFields(_ body: [UInt8]) -> Fields? {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
-            return nil
-        }
-        return Fields(object.mapValues { value in (value as? String).map(Value.string) ?? .other })
+        guard case .object = value else { return .refused("body is not a JSON object") }
+        return .object(value)
     }
 }

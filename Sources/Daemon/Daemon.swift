@@ -97,6 +97,7 @@ public final class Daemon: @unchecked Sendable {
                 "a torn last line (an unacknowledged write cut by a crash) was cut off and saved",
                 [("savedAt", torn)])
         }
+        for risk in configuration.risks() { logger.warning("\(risk.key): \(risk.message)") }
 
         var publicUrl = configuration.callback.publicUrl.description
         if publicUrl.hasSuffix("/") { publicUrl.removeLast() }

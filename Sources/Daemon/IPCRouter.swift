@@ -75,26 +75,40 @@ public struct IPCRouter: Sendable {
     // MARK: - Endpoints
 
     private func issueAuthURL(_ request: HTTPRequest, requestId: String) -> HTTPResponse {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
-        else {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(request.body)
+        } catch {
+            if case .duplicateKey(let key) = error.reason {
+                let place = error.dottedPath == key ? "" : " (at \(error.dottedPath))"
+                return IPCError.invalid(
+                    "invalid_json", "The body repeats the key \"\(key)\"\(place); send each key once."
+                ).response
+            }
+            return IPCError.invalid(
+                "invalid_json",
+                "The body must be a JSON object such as {\"userId\": \"u-42\"}; found \(error.problem) at byte \(error.offset)."
+            ).response
+        }
+        guard case .object(let fields) = parsed else {
             return IPCError.invalid(
                 "invalid_json", "The body must be a JSON object such as {\"userId\": \"u-42\"}."
             ).response
         }
-        for key in object.keys where key != "userId" && key != "serialNo" {
+        for (key, _) in fields where key != "userId" && key != "serialNo" {
             return IPCError.invalid(
                 "unknown_field", "Unknown field \"\(key)\"; send userId and, optionally, serialNo."
             ).response
         }
-        guard let userId = object["userId"] as? String, Validation.isValidUserId(userId) else {
+        guard case .string(let userId) = parsed["userId"], Validation.isValidUserId(userId) else {
             return IPCError.invalid(
                 "invalid_user_id",
-                "userId must be a string of 1 to 128 characters without control characters."
+                "userId must be a string of 1 to 128 characters, at most 512 bytes in UTF-8, without control characters."
             ).response
         }
         var serialNo: String?
-        if let raw = object["serialNo"] {
-            guard let text = raw as? String, Validation.isValidSerialNo(text) else {
+        if let raw = parsed["serialNo"] {
+            guard case .string(let text) = raw, Validation.isValidSerialNo(text) else {
                 return IPCError.invalid(
                     "invalid_serial_no",
                     "serialNo must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'; or leave it out."
@@ -145,9 +159,10 @@ public struct IPCRouter: Sendable {
         }
         var wait = 0.0
         if let text = request.queryValue("wait") {
-            guard let seconds = Double(text), seconds.isFinite, (0...60).contains(seconds) else {
-                return IPCError.invalid("invalid_wait", "wait must be a number of seconds from 0 to 60.")
-                    .response
+            guard let seconds = Self.waitSeconds(text) else {
+                return IPCError.invalid(
+                    "invalid_wait", "wait must be decimal seconds from 0 to 60, such as 30 or 2.5."
+                ).response
             }
             wait = seconds
         }
@@ -210,6 +225,16 @@ public struct IPCRouter: Sendable {
             fields.append(("lastPlatformErrorAt", .string(Timestamp.rfc3339(milliseconds: at))))
         }
         return json(storageFailure == nil ? 200 : 503, .object(fields))
+    }
+
+    /// `?wait=`: decimal digits with an optional fraction, 0 to 60. `Double(_:)` alone would also take
+    /// `0x10` (16 s), `1e1`, `+5`, `inf` and `nan`.
+    static func waitSeconds(_ text: String) -> Double? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+            let seconds = Double(text), seconds <= 60
+        else { return nil }
+        return seconds
     }
 
     private func bindingJSON(_ binding: Binding) -> JSONValue {

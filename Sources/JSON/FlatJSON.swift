@@ -118,7 +118,7 @@ public enum FlatJSON {
                 negative = true
                 position += 1
             }
-            // RFC 8259: no leading zeros ("01"), as strict as the Foundation parser the callback falls back to.
+            // RFC 8259: no leading zeros ("01"), as `JSONParser` refuses them.
             if peek() == UInt8(ascii: "0"), position + 1 < bytes.count,
                 (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position + 1])
             {

@@ -1,8 +1,11 @@
-/// JSON we write: compact, keys in the order given, `/` not escaped (RFC 8259 §7 allows both, and the
-/// platform's signing string is computed over the exact bytes, so they must be predictable).
+/// JSON we write, and what `JSONParser` reads. Written compact, keys in the order given, `/` not escaped
+/// (RFC 8259 §7 allows both, and the platform's signing string is computed over the exact bytes, so
+/// they must be predictable).
 public indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case integer(Int64)
+    /// A number with a fraction or an exponent, or an integer too large for `integer`.
+    case number(Double)
     case bool(Bool)
     case null
     case array([JSONValue])
@@ -10,6 +13,13 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         lhs.encoded() == rhs.encoded()
+    }
+
+    /// An object's value for `key` (a parsed object has each key once); nil for a missing key or a
+    /// value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let fields) = self else { return nil }
+        return fields.first { $0.0 == key }?.1
     }
 
     public func encoded() -> [UInt8] {
@@ -23,6 +33,8 @@ public indirect enum JSONValue: Sendable, Equatable {
         switch self {
         case .string(let text): JSONValue.appendString(text, to: &out)
         case .integer(let number): out.append(contentsOf: String(number).utf8)
+        // Swift writes a finite Double as JSON does ("1.5", "1e-05", "1e+300").
+        case .number(let number): out.append(contentsOf: String(number).utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):

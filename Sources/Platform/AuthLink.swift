@@ -1,4 +1,3 @@
-import Foundation
 import JSON
 
 /// The platform's identity of this merchant and how to reach it.
@@ -46,11 +45,18 @@ public enum AuthLinkCall {
     }
 
     public static func interpret(httpStatus: Int, body: [UInt8]) -> Outcome {
-        let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
-        let status = (object?["status"] as? NSNumber).map { $0.intValue }
-        let message = object?["message"] as? String
-        if (200..<300).contains(httpStatus), let data = object?["data"] as? [String: Any],
-            let link = data["alipayAuthUrl"] as? String, isWebLink(link)
+        // The strict parser: an answer with a key twice (two links) is not read at all.
+        let object = try? JSONParser.parse(body)
+        var status: Int?
+        switch object?["status"] {
+        case .integer(let number)?: status = Int(exactly: number)
+        case .number(let number)?: status = Int(exactly: number.rounded(.towardZero))
+        default: status = nil
+        }
+        var message: String?
+        if case .string(let text)? = object?["message"] { message = text }
+        if (200..<300).contains(httpStatus), case .string(let link)? = object?["data"]?["alipayAuthUrl"],
+            isWebLink(link)
         {
             return .link(link)
         }

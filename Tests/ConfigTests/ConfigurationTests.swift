@@ -153,12 +153,99 @@ import Testing
         expectError([key: value], key: key, containing: "string")
     }
 
-    @Test(arguments: ["platform.timeoutSeconds", "requests.ttlSeconds", "requests.maxPending"])
-    func numberKeysRejectStringsAndBools(key: String) {
-        expectError([key: "10"], key: key, containing: "must be a number")
-        expectError([key: true], key: key, containing: "must be a number")
-        expectError([key: false], key: key, containing: "must be a number")
-        expectError([key: [1]], key: key, containing: "must be a number")
+    @Test func numberKeysRejectStringsAndBools() {
+        let expected = [
+            "platform.timeoutSeconds": "must be a number", "requests.ttlSeconds": "must be an integer",
+            "requests.maxPending": "must be an integer",
+        ]
+        for (key, message) in expected {
+            expectError([key: "10"], key: key, containing: message)
+            expectError([key: true], key: key, containing: message)
+            expectError([key: false], key: key, containing: message)
+            expectError([key: [1]], key: key, containing: message)
+        }
+    }
+
+    /// A count or a number of seconds written with a fraction is refused, not rounded or cut.
+    @Test(arguments: ["ttlSeconds", "maxPending"])
+    func integerKeysRefuseFractions(name: String) throws {
+        func text(_ number: String) -> String {
+            """
+            {
+              "platform": {
+                "baseUrl": "https://platform.example/api", "businessId": "754e0c5d", "merchantId": "eb1b",
+                "privateKeyFile": "m.pem", "platformPublicKeyFile": "p.pem"
+              },
+              "callback": { "publicUrl": "https://m.example/cb" },
+              "requests": { "\(name)": \(number) }
+            }
+            """
+        }
+        for number in ["1.5", "10.0", "1e2"] {
+            do {
+                _ = try parse(text: text(number))
+                Issue.record("\(name): \(number) accepted")
+            } catch {
+                #expect(error.key == "requests.\(name)", "\(error)")
+                #expect(error.message.contains("must be an integer"), "\(error)")
+            }
+        }
+        let config = try parse(text: text("7"))
+        #expect((name == "ttlSeconds" ? config.ttlSeconds : config.maxPending) == 7)
+    }
+
+    @Test(arguments: ["platform.businessId", "platform.merchantId"])
+    func signedIdsRefuseControlCharacters(key: String) {
+        for value in ["754e0c5d\n", "754e\r\n0c5d", "75\t4", "75\u{0}4", "75\u{85}4"] {
+            expectError([key: value], key: key, containing: "control characters")
+        }
+    }
+
+    @Test func aRepeatedKeyIsRefusedByItsDottedName() {
+        let text = """
+            {
+              "platform": {
+                "baseUrl": "https://platform.example/api", "businessId": "754e0c5d", "merchantId": "eb1b",
+                "privateKeyFile": "m.pem", "platformPublicKeyFile": "p.pem", "businessId": "other"
+              },
+              "callback": { "publicUrl": "https://m.example/cb" }
+            }
+            """
+        do {
+            _ = try parse(text: text)
+            Issue.record("a repeated key was accepted")
+        } catch {
+            #expect(error.key == "platform.businessId")
+            #expect(error.description.contains("platform.businessId: is given twice"), "\(error)")
+        }
+        // A repeated section too.
+        do {
+            _ = try parse(text: #"{"log": {}, "log": {"level": "debug"}}"#)
+            Issue.record("a repeated section was accepted")
+        } catch {
+            #expect(error.key == "log")
+        }
+    }
+
+    @Test func aTrailingCommaIsRefusedWithItsPlace() {
+        let text = """
+            {
+              "platform": {
+                "baseUrl": "https://platform.example/api", "businessId": "754e0c5d", "merchantId": "eb1b",
+                "privateKeyFile": "m.pem", "platformPublicKeyFile": "p.pem",
+              },
+              "callback": { "publicUrl": "https://m.example/cb" }
+            }
+            """
+        do {
+            _ = try parse(text: text)
+            Issue.record("a trailing comma was accepted")
+        } catch {
+            #expect(error.key == nil)
+            #expect(error.message.contains("trailing comma"), "\(error)")
+            #expect(error.message.contains("in platform"), "\(error)")
+            #expect(error.message.contains("line 5, column 3"), "\(error)")
+        }
     }
 
     @Test func numberRanges() throws {
@@ -401,5 +488,45 @@ private enum FileManagerCWD {
         expectError(
             ["storage.syncCPU": value], key: "storage.syncCPU",
             containing: #"must be "auto", "any" or a CPU number (0 – 4095)"#)
+    }
+}
+
+@Suite struct ConfigurationRiskTests {
+    func riskKeys(_ changes: [String: Any?]) throws -> [String] {
+        try parse(changes).risks().map(\.key)
+    }
+
+    @Test func plainHTTPToAnotherHostIsARisk() throws {
+        #expect(try riskKeys(["platform.baseUrl": "http://platform.example/api"]) == ["platform.baseUrl"])
+        #expect(try riskKeys(["platform.baseUrl": "http://10.0.0.1:8080"]) == ["platform.baseUrl"])
+        for loopback in ["http://127.0.0.1:9", "http://127.1.2.3", "http://localhost:80", "http://[::1]:9"] {
+            #expect(try riskKeys(["platform.baseUrl": loopback]).isEmpty, "\(loopback)")
+        }
+        #expect(try riskKeys(["platform.baseUrl": "https://platform.example"]).isEmpty)
+    }
+
+    @Test func aSocketOpenToOthersWithoutListsIsARisk() throws {
+        for mode in ["0666", "0661", "0604", "0777"] {
+            #expect(try riskKeys(["ipc.socketMode": mode]) == ["ipc.socketMode"], "\(mode)")
+            #expect(
+                try riskKeys(["ipc.socketMode": mode, "ipc.allowedUsers": [0]]).isEmpty, "\(mode) listed")
+            #expect(
+                try riskKeys(["ipc.socketMode": mode, "ipc.allowedGroups": [0]]).isEmpty, "\(mode) listed")
+        }
+        for mode in ["0600", "0660", "0770"] {
+            #expect(try riskKeys(["ipc.socketMode": mode]).isEmpty, "\(mode)")
+        }
+    }
+
+    @Test func aStorageDirectoryWritableByOthersIsARisk() throws {
+        let directory =
+            FileManager.default.temporaryDirectory.path
+            + "/openidd-risk-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (mode, risky) in [(0o700, false), (0o750, false), (0o770, true), (0o702, true), (0o777, true)] {
+            chmod(directory, mode_t(mode))
+            #expect(try riskKeys(["storage.directory": directory]) == (risky ? ["storage.directory"] : []))
+        }
     }
 }

@@ -55,6 +55,26 @@ import Testing
         #expect(!Validation.isValidUserId(""))
     }
 
+    /// SPEC: 1–128 Unicode scalars and at most 512 UTF-8 bytes; one Character may hold any number of scalars.
+    @Test func userIdIsCountedInScalarsAndBytesNotCharacters() {
+        let stacked = "e" + String(repeating: "\u{301}", count: 32_000)
+        #expect(stacked.count == 1)
+        #expect(!Validation.isValidUserId(stacked), "one Character, 32,001 scalars, 64,001 bytes")
+        // 128 four-byte scalars: exactly 512 bytes.
+        let emoji = String(repeating: "😀", count: 128)
+        #expect(emoji.utf8.count == 512)
+        #expect(Validation.isValidUserId(emoji))
+        // A scalar is at most 4 bytes, so 128 scalars are at most 512 bytes: 513 bytes are 129 scalars.
+        let over = emoji + "u"
+        #expect(over.utf8.count == 513)
+        #expect(!Validation.isValidUserId(over))
+        #expect(!Validation.isValidUserId(String(repeating: "u", count: 129)))
+        // A family emoji is 7 scalars and 25 bytes as one Character: 18 of them are 126 scalars, 450 bytes.
+        let family = "👨‍👩‍👧‍👦"
+        #expect(Validation.isValidUserId(String(repeating: family, count: 18)))
+        #expect(!Validation.isValidUserId(String(repeating: family, count: 19)), "133 scalars")
+    }
+
     @Test(arguments: ["a\nb", "a\rb", "a\tb", "\u{0}", "a\u{1F}", "a\u{7F}", "a\u{80}", "a\u{9F}", "a\u{85}"])
     func userIdRejectsControlCharacters(value: String) {
         #expect(!Validation.isValidUserId(value))

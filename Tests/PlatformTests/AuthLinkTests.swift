@@ -85,6 +85,13 @@ private func answer(link: String, status: Int = 420) -> String {
         #expect(interpret(body) == .refused(platformStatus: nil, platformMessage: nil, httpStatus: 200))
     }
 
+    /// Which of two links would be believed is not a choice to make: an answer with a key twice is no link.
+    @Test func anAnswerWithARepeatedKeyIsNoLink() {
+        let body =
+            #"{"status":420,"data":{"alipayAuthUrl":"https://p.example/a","alipayAuthUrl":"https://evil.example/b"}}"#
+        #expect(interpret(body) == .refused(platformStatus: nil, platformMessage: nil, httpStatus: 200))
+    }
+
     @Test func wrongShapesAreRefused() {
         #expect(
             interpret(#"{"status":0,"data":{"alipayAuthUrl":5}}"#)
