@@ -24,7 +24,7 @@ public enum AppendFailure: Error, Sendable, Equatable, CustomStringConvertible {
 /// A ledger or journal deleted or replaced while the daemon appends to it. Lines appended after that
 /// would go to a file that no restart reads, so the log stops acknowledging: the lines acknowledged
 /// before are in the old file, which this process still holds open.
-public struct DetachedFile: Error, Sendable, Equatable, CustomStringConvertible {
+public struct DetachedFile: Sendable, Equatable, CustomStringConvertible {
     public enum Change: String, Sendable {
         /// Nothing is at the path (deleted, or renamed away).
         case deleted
