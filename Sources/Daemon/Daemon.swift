@@ -87,6 +87,8 @@ public final class Daemon: @unchecked Sendable {
                         [("reason", reason)])
                 }
             }
+            // Once per file; every refused write after it logs its own error line.
+            observers.detached = { file in logger.critical("\(file)") }
             (store, replayed) = try Store.open(
                 directory: configuration.storageDirectory, now: startedAt, observers: observers)
         } catch {

@@ -14,11 +14,15 @@ import POSIX
 /// A failed write or sync fails every caller in that batch and cuts the file back to its last durable
 /// length, so nothing half-written stays behind a later line; the next append retries the disk.
 ///
+/// Before each batch's sync, one lstat checks that the path still leads to the file appended to. If
+/// the file was deleted or replaced, that batch and every later one fail with `.detached`: the file is
+/// not recreated, and what was acknowledged stays in the old inode, which the descriptor keeps alive.
+///
 /// Callers that must not block (the callback port's event loop) append with a completion instead: a
 /// flusher thread, started when needed and gone after a few idle seconds, syncs their batches and calls
 /// the completions, while the next batch gathers behind the running sync.
 public final class AppendLog: @unchecked Sendable {
-    public typealias Completion = @Sendable (SystemCallError?) -> Void
+    public typealias Completion = @Sendable (AppendFailure?) -> Void
     /// Told of each batch that reached the disk: the lines it held and how long its fdatasync took.
     public typealias FlushObserver = @Sendable (_ lines: Int, _ syncSeconds: Double) -> Void
     /// Runs a batch's completions (the body it is given) inside whatever scope the owner wants around
@@ -26,19 +30,23 @@ public final class AppendLog: @unchecked Sendable {
     /// health once per batch, and the daemon gathers the log lines they write into one write.
     public typealias CompletionScope =
         @Sendable (
-            _ result: SystemCallError?, _ runCompletions: () -> Void
+            _ result: AppendFailure?, _ runCompletions: () -> Void
         ) -> Void
 
     public let path: String
     /// Replaced only by `rewrite`, while it holds the flushing role, so the flusher never sees it change.
     private var fd: FileDescriptor
+    /// The device and inode of `fd`'s file, which the path must still lead to. Changed with `fd`.
+    private var identity: FileStatus
+    /// Told once, from the flush that finds it, that the file was deleted or replaced.
+    private let onDetached: (@Sendable (DetachedFile) -> Void)?
     private let condition = Condition()
 
     // Guarded by `condition`.
     private var queued: [UInt8] = []
     private var queuedBatch: UInt64 = 1
     private var finishedThrough: UInt64 = 0
-    private var failures: [UInt64: SystemCallError] = [:]
+    private var failures: [UInt64: AppendFailure] = [:]
     private var waitersPerBatch: [UInt64: Int] = [:]
     /// Completions of asynchronous appends in `queued`, called once their batch is synced.
     private var queuedCompletions: [Completion] = []
@@ -50,7 +58,9 @@ public final class AppendLog: @unchecked Sendable {
     private var flushing = false
     private var durableLength: Int
     private var needsRepair = false
-    private var lastError: SystemCallError?
+    private var lastError: AppendFailure?
+    /// Set for good once the file was found deleted or replaced.
+    private var detached: DetachedFile?
     private var syncs: UInt64 = 0
     /// When the running flush started (CLOCK_MONOTONIC ns), 0 when none runs.
     private var flushStartedAt: UInt64 = 0
@@ -63,20 +73,24 @@ public final class AppendLog: @unchecked Sendable {
     /// Which CPU the flusher thread runs on, if the owner chose one (see `SyncPlacement`).
     public let placement: SyncPlacement?
 
-    /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted).
+    /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted); a
+    /// symbolic link at `path` is refused.
     public init(
         path: String, durableLength: Int, observer: FlushObserver? = nil,
         completionScope: CompletionScope? = nil, producers: Activity? = nil,
-        holdSeconds: Double = 0.000_25, placement: SyncPlacement? = nil
+        holdSeconds: Double = 0.000_25, placement: SyncPlacement? = nil,
+        onDetached: (@Sendable (DetachedFile) -> Void)? = nil
     ) throws {
         self.path = path
+        self.onDetached = onDetached
         self.placement = placement
         self.observer = observer
         self.completionScope = completionScope
         self.producers = producers
         self.holdNanos = UInt64(holdSeconds * 1e9)
         let existed = FileSystem.exists(path)
-        fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT, mode: 0o600)
+        fd = try FileDescriptor.openStorageFile(path, O_WRONLY | O_CREAT)
+        identity = try fd.status(subject: path)
         self.durableLength = durableLength
         // Bytes past what replay accepted were never acknowledged; the first batch cuts them off
         // (pwrite alone would leave the tail of a longer garbage run after the new line).
@@ -89,8 +103,11 @@ public final class AppendLog: @unchecked Sendable {
 
     deinit { fd.close() }
 
-    /// The last storage error, until a later append succeeds.
-    public var failure: SystemCallError? { condition.withLock { lastError } }
+    /// The last storage error, until a later append succeeds (never, once the file is detached).
+    public var failure: AppendFailure? { condition.withLock { lastError } }
+
+    /// The file deleted or replaced under the log, if it was.
+    public var detachedFile: DetachedFile? { condition.withLock { detached } }
 
     public var syncCount: UInt64 { condition.withLock { syncs } }
 
@@ -169,7 +186,7 @@ public final class AppendLog: @unchecked Sendable {
     }
 
     /// Called with the lock held; calls `completions` without it (they may take other locks, or append).
-    private func runCompletions(_ completions: (calls: [Completion], result: SystemCallError?)) {
+    private func runCompletions(_ completions: (calls: [Completion], result: AppendFailure?)) {
         guard !completions.calls.isEmpty else { return }
         condition.unlock()
         run(completions.calls, completions.result)
@@ -178,7 +195,7 @@ public final class AppendLog: @unchecked Sendable {
 
     /// A batch's completions, in the owner's scope: on the flusher thread, or on a synchronous
     /// appender's that flushed a batch holding some.
-    private func run(_ calls: [Completion], _ result: SystemCallError?) {
+    private func run(_ calls: [Completion], _ result: AppendFailure?) {
         if let completionScope {
             completionScope(result) { for completion in calls { completion(result) } }
         } else {
@@ -198,19 +215,33 @@ public final class AppendLog: @unchecked Sendable {
     /// Replaces the whole file atomically (write a temporary file, fsync, rename, fsync the directory)
     /// with what `contents` returns. Appends wait meanwhile; those queued before the swap land after
     /// it, in the new file. `contents` runs with no flush in progress, so it sees a stable state.
+    /// A file deleted or replaced under the log is not rewritten: that throws `.detached`.
     public func rewrite(_ contents: () -> [UInt8]) throws {
         condition.lock()
         while flushing { condition.wait() }
         flushing = true
+        let alreadyDetached = detached
+        let offset = durableLength
         condition.unlock()
         var failure: Error?
         do {
+            if let alreadyDetached { throw AppendFailure.detached(alreadyDetached) }
+            if let found = try detachment(length: offset) {
+                condition.withLock {
+                    detached = found
+                    lastError = .detached(found)
+                }
+                onDetached?(found)
+                throw AppendFailure.detached(found)
+            }
             try FileSystem.writeAtomically(contents(), to: path)
-            let replacement = try FileDescriptor.open(path, O_WRONLY)
+            let replacement = try FileDescriptor.openStorageFile(path, O_WRONLY)
             let newLength = try replacement.size(subject: path)
+            let newIdentity = try replacement.status(subject: path)
             condition.lock()
             fd.close()
             fd = replacement
+            identity = newIdentity
             durableLength = newLength
             needsRepair = false
             condition.unlock()
@@ -225,7 +256,7 @@ public final class AppendLog: @unchecked Sendable {
     }
 
     /// Called with the lock held; releases it around the I/O. Returns the batch's completions and result.
-    private func flushQueued() -> (calls: [Completion], result: SystemCallError?) {
+    private func flushQueued() -> (calls: [Completion], result: AppendFailure?) {
         flushing = true
         let batch = queuedBatch
         var bytes = spareBytes
@@ -237,27 +268,43 @@ public final class AppendLog: @unchecked Sendable {
         queuedBatch += 1
         let offset = durableLength
         let repair = needsRepair
+        let alreadyDetached = detached
         flushStartedAt = MonotonicClock.nowNanos()
         condition.unlock()
 
-        var result: SystemCallError?
-        do {
-            if repair { try fd.truncate(to: offset, subject: path) }
-            try writeAll(bytes, at: offset)
-            let syncStartedAt = MonotonicClock.nowNanos()
-            try fd.dataSync(subject: path)
-            if let observer {
-                observer(Self.lineCount(bytes), Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
+        var result: AppendFailure?
+        if let alreadyDetached {
+            result = .detached(alreadyDetached)
+        } else {
+            do {
+                if repair { try fd.truncate(to: offset, subject: path) }
+                try writeAll(bytes, at: offset)
+                // Checked after the write, so a swap during it is seen too, and before the sync that
+                // acknowledges the batch.
+                if let found = try detachment(length: offset) {
+                    result = .detached(found)
+                    // The old file keeps exactly the acknowledged lines.
+                    try? fd.truncate(to: offset, subject: path)
+                    onDetached?(found)
+                } else {
+                    let syncStartedAt = MonotonicClock.nowNanos()
+                    try fd.dataSync(subject: path)
+                    if let observer {
+                        observer(
+                            Self.lineCount(bytes), Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
+                    }
+                }
+            } catch let error as SystemCallError {
+                result = .systemCall(error)
+                // Cut back what may have reached the file, so the next batch starts on a line boundary.
+                try? fd.truncate(to: offset, subject: path)
+            } catch {
+                result = .systemCall(SystemCallError(call: "write", errno: EIO, subject: path))
             }
-        } catch let error as SystemCallError {
-            result = error
-            // Cut back what may have reached the file, so the next batch starts on a line boundary.
-            try? fd.truncate(to: offset, subject: path)
-        } catch {
-            result = SystemCallError(call: "write", errno: EIO, subject: path)
         }
 
         condition.lock()
+        if case .detached(let found) = result { detached = found }
         flushStartedAt = 0
         syncs += 1
         if let result {
@@ -302,6 +349,17 @@ public final class AppendLog: @unchecked Sendable {
             }
             return lines
         }
+    }
+
+    /// One lstat: whether `path` still leads to the file appended to, which holds `length` acknowledged
+    /// bytes. (An unlinked file keeps its inode number while the descriptor holds it, so no other file
+    /// can match.) Called by the one flush or rewrite running, so `fd` and `identity` are stable.
+    private func detachment(length: Int) throws -> DetachedFile? {
+        let atPath = try FileSystem.linkStatus(path)
+        if atPath == identity { return nil }
+        return DetachedFile(
+            path: path, change: atPath == nil ? .deleted : .replaced, inode: identity.inode,
+            openFile: fd.procPath, length: length)
     }
 
     private func writeAll(_ bytes: [UInt8], at offset: Int) throws {

@@ -27,7 +27,7 @@ public enum LineFile {
         _ body: (_ line: UnsafeBufferPointer<UInt8>, _ lineNumber: Int) throws -> Void
     ) throws -> Result {
         guard FileSystem.exists(path) else { return Result(durableLength: 0, tornTailSavedAt: nil) }
-        let fd = try FileDescriptor.open(path, O_RDONLY)
+        let fd = try FileDescriptor.openStorageFile(path, O_RDONLY)
         defer { fd.close() }
         // Streamed in chunks: a ledger of a million lines is never held in memory whole.
         var buffer = [UInt8](repeating: 0, count: 4 << 20)
@@ -72,7 +72,7 @@ public enum LineFile {
         guard filled > 0 else { return Result(durableLength: consumed, tornTailSavedAt: nil) }
         let savedAt = tornPath()
         try FileSystem.writeAtomically(Array(buffer[0..<filled]), to: savedAt)
-        let writer = try FileDescriptor.open(path, O_WRONLY)
+        let writer = try FileDescriptor.openStorageFile(path, O_WRONLY)
         defer { writer.close() }
         try writer.truncate(to: consumed, subject: path)
         try writer.sync(subject: path)

@@ -8,7 +8,7 @@ import Synchronization
 #endif
 
 /// The storage directory: `bindings.jsonl` (the ledger, SPEC's format) and `pending.jsonl` (the journal
-/// of issued requests). Opening it replays both into a `Registry`.
+/// of issued requests). Opening it locks the directory and replays both into a `Registry`.
 public final class Store: Sendable {
     public static let ledgerName = "bindings.jsonl"
     public static let journalName = "pending.jsonl"
@@ -16,13 +16,15 @@ public final class Store: Sendable {
     public let directory: String
     public let ledger: AppendLog
     public let journal: AppendLog
-    /// Held (flock) for the store's lifetime: two daemons appending to one ledger would interleave lines.
+    /// The directory itself, flocked for the store's lifetime: two daemons appending to one ledger would
+    /// write over each other's lines. A lock on a file name would end with an `rm` of that name; the
+    /// directory cannot be swapped under its own descriptor.
     private let lock: FileDescriptor
     private let health: Health
 
     /// A write or sync that failed, and when (Unix ms); kept after storage recovers, for `status`.
     public struct StorageError: Sendable {
-        public let error: SystemCallError
+        public let error: AppendFailure
         public let at: Int64
     }
 
@@ -38,10 +40,10 @@ public final class Store: Sendable {
     /// The latest write's outcome and the last failure: shared with the ledger's completion scope,
     /// which records each batch of asynchronous appends once.
     final class Health: Sendable {
-        let lastFailure = Locked<SystemCallError?>(nil)
+        let lastFailure = Locked<AppendFailure?>(nil)
         let lastError = Locked<StorageError?>(nil)
 
-        func record(_ error: SystemCallError?) {
+        func record(_ error: AppendFailure?) {
             lastFailure.withLock { $0 = error }
             if let error {
                 lastError.withLock { $0 = StorageError(error: error, at: WallClock.nowMilliseconds()) }
@@ -61,19 +63,18 @@ public final class Store: Sendable {
 
     deinit { lock.close() }
 
+    /// A `lock` file that an older openidd created is left as it is; nothing uses it.
     private static func lockDirectory(_ directory: String) throws -> FileDescriptor {
-        let path = directory + "/lock"
-        let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o600)
-        guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else {
-            let error = errno
+        let fd = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
+        do {
+            if try fd.lockExclusively(subject: directory) { return fd }
+            let holder = FileLocks.holder(of: try fd.status(subject: directory)).map { " (pid \($0))" } ?? ""
+            throw LedgerError(
+                "\(directory) is in use by another openidd process\(holder); only one may write a ledger")
+        } catch {
             fd.close()
-            if error == EWOULDBLOCK {
-                throw LedgerError(
-                    "\(directory) is in use by another openidd process; only one may write a ledger")
-            }
-            throw SystemCallError(call: "flock", errno: error, subject: path)
+            throw error
         }
-        return fd
     }
 
     /// Who is told of each batch the ledger and the journal write (metrics).
@@ -87,10 +88,13 @@ public final class Store: Sendable {
         /// Where the ledger's sync thread runs, and who hears where it moves (see `SyncPlacement`).
         public var ledgerSyncCPU: SyncCPU
         public var ledgerPlacement: SyncPlacement.Observer?
+        /// Told once per file that the ledger or the journal was deleted or replaced.
+        public var detached: (@Sendable (DetachedFile) -> Void)?
         public init(
             ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil,
             ledgerCompletions: AppendLog.CompletionScope? = nil, ledgerProducers: Activity? = nil,
-            ledgerSyncCPU: SyncCPU = .any, ledgerPlacement: SyncPlacement.Observer? = nil
+            ledgerSyncCPU: SyncCPU = .any, ledgerPlacement: SyncPlacement.Observer? = nil,
+            detached: (@Sendable (DetachedFile) -> Void)? = nil
         ) {
             self.ledger = ledger
             self.journal = journal
@@ -98,6 +102,7 @@ public final class Store: Sendable {
             self.ledgerProducers = ledgerProducers
             self.ledgerSyncCPU = ledgerSyncCPU
             self.ledgerPlacement = ledgerPlacement
+            self.detached = detached
         }
     }
 
@@ -127,7 +132,7 @@ public final class Store: Sendable {
         // requests too, each a binding to come, spared the callbacks' growth moves in the bench but
         // could double the indexes: +31 MB of RSS at a million bindings.)
         let ledgerBytes =
-            (try? FileDescriptor.open(ledgerPath, O_RDONLY)).map { fd in
+            (try? FileDescriptor.openStorageFile(ledgerPath, O_RDONLY)).map { fd in
                 defer { fd.close() }
                 return (try? fd.size()) ?? 0
             } ?? 0
@@ -157,9 +162,11 @@ public final class Store: Sendable {
                 },
                 producers: observers.ledgerProducers,
                 placement: SyncPlacement.make(
-                    observers.ledgerSyncCPU, directory: directory, observer: observers.ledgerPlacement)),
+                    observers.ledgerSyncCPU, directory: directory, observer: observers.ledgerPlacement),
+                onDetached: observers.detached),
             journal: try AppendLog(
-                path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal),
+                path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal,
+                onDetached: observers.detached),
             lock: lock, health: health)
         opened = true
         return (store, Replayed(registry: registry, tornTails: torn))
@@ -173,7 +180,7 @@ public final class Store: Sendable {
     /// Appends the binding's ledger line without waiting; `completion` runs (on the ledger's sync
     /// thread) once it is fsynced, with nil, or with the error.
     /// The store's health is recorded once per batch, by the ledger's completion scope.
-    public func append(_ binding: Binding, completion: @escaping @Sendable (SystemCallError?) -> Void) {
+    public func append(_ binding: Binding, completion: @escaping @Sendable (AppendFailure?) -> Void) {
         ledger.append(LedgerLine.encode(binding), completion: completion)
     }
 
@@ -187,13 +194,13 @@ public final class Store: Sendable {
         do {
             try write()
             record(nil)
-        } catch let error as SystemCallError {
+        } catch let error as AppendFailure {
             record(error)
             throw error
         }
     }
 
-    private func record(_ error: SystemCallError?) { health.record(error) }
+    private func record(_ error: AppendFailure?) { health.record(error) }
 
     /// Rewrites the journal to hold only `pending()` (called while appends wait), so it stays
     /// proportional to what is pending rather than to everything ever issued.
@@ -205,8 +212,12 @@ public final class Store: Sendable {
         }
     }
 
-    /// The first storage failure still standing, for health reports.
-    public var failure: SystemCallError? { health.lastFailure.withLock { $0 } }
+    /// The storage failure still standing, for health reports: a file deleted or replaced, which only a
+    /// restart clears, else the latest write's error.
+    public var failure: AppendFailure? {
+        if let file = ledger.detachedFile ?? journal.detachedFile { return .detached(file) }
+        return health.lastFailure.withLock { $0 }
+    }
 
     /// The most recent storage failure since start-up, even if storage has recovered since.
     public var lastStorageError: StorageError? { health.lastError.withLock { $0 } }

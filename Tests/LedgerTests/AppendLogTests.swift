@@ -235,7 +235,7 @@ import Testing
     @Test func aFailingDiskFailsTheAsynchronousBatchAndSaysWhy() throws {
         // /dev/full answers every write with ENOSPC: a disk that is full, for real.
         let log = try AppendLog(path: "/dev/full", durableLength: 0)
-        let result = Mutex<SystemCallError?>(nil)
+        let result = Mutex<AppendFailure?>(nil)
         let done = DispatchSemaphore(value: 0)
         log.append(Array("line\n".utf8)) { error in
             result.withLock { $0 = error }
@@ -246,7 +246,7 @@ import Testing
         #expect(log.failure?.errno == ENOSPC)
         #expect(log.length == 0)
         // The synchronous path reports the same disk the same way.
-        #expect(throws: SystemCallError.self) { try log.append(Array("again\n".utf8)) }
+        #expect(throws: AppendFailure.self) { try log.append(Array("again\n".utf8)) }
     }
 
     /// The scope is told each batch's result, the one its completions get (the store records its
@@ -343,7 +343,81 @@ import Testing
     @Test func aFailedBatchIsNotObserved() throws {
         let observed = Mutex<Int>(0)
         let log = try AppendLog(path: "/dev/full", durableLength: 0) { _, _ in observed.withLock { $0 += 1 } }
-        #expect(throws: SystemCallError.self) { try log.append(Array("line\n".utf8)) }
+        #expect(throws: AppendFailure.self) { try log.append(Array("line\n".utf8)) }
         #expect(observed.withLock { $0 } == 0)
+    }
+
+    @Test func aDeletedFileFailsEveryLaterBatchAndIsNotRecreated() throws {
+        let directory = try TemporaryDirectory()
+        let told = Mutex<[DetachedFile]>([])
+        let log = try AppendLog(
+            path: directory.file("log"), durableLength: 0,
+            onDetached: { file in told.withLock { $0.append(file) } })
+        try log.append(Array("one\n".utf8))
+        let inode = try #require(try FileSystem.linkStatus(directory.file("log"))).inode
+        try FileManager.default.removeItem(atPath: directory.file("log"))
+
+        #expect(throws: AppendFailure.self) { try log.append(Array("two\n".utf8)) }
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<AppendFailure?>(nil)
+        log.append(Array("three\n".utf8)) { error in
+            result.withLock { $0 = error }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let file = try #require(log.detachedFile)
+        #expect(result.withLock { $0 } == .detached(file))
+        #expect(log.failure == .detached(file))
+        #expect(file.change == .deleted && file.inode == inode && file.length == 4)
+        #expect(told.withLock { $0 } == [file], "told once")
+        #expect(!directory.exists("log"))
+        // The old inode holds exactly the acknowledged line, readable where the description says.
+        #expect(try String(contentsOfFile: file.openFile, encoding: .utf8) == "one\n")
+        #expect("\(file)".contains(directory.file("log")) && "\(file)".contains("deleted"))
+        #expect("\(file)".contains("inode \(inode)") && "\(file)".contains(file.openFile))
+    }
+
+    @Test func aFileRenamedOverTheLogIsLeftAsItIs() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        try log.append(Array("one\n".utf8))
+        try directory.write("edit", "edited\n")
+        #expect(rename(directory.file("edit"), directory.file("log")) == 0)
+
+        #expect(throws: AppendFailure.self) { try log.append(Array("two\n".utf8)) }
+        #expect(log.detachedFile?.change == .replaced)
+        #expect(try directory.read("log") == "edited\n")
+        #expect(log.length == 4)
+    }
+
+    @Test func aDetachedLogIsNotRewritten() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        try log.append(Array("one\n".utf8))
+        try FileManager.default.removeItem(atPath: directory.file("log"))
+        #expect(throws: AppendFailure.self) { try log.rewrite { Array("compacted\n".utf8) } }
+        #expect(!directory.exists("log"))
+        #expect(log.detachedFile?.change == .deleted)
+    }
+
+    @Test func ownRewritesAreNotMistakenForASwap() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        try log.append(Array("one\n".utf8))
+        try log.rewrite { Array("kept\n".utf8) }
+        try log.append(Array("two\n".utf8))
+        #expect(try directory.read("log") == "kept\ntwo\n")
+        #expect(log.detachedFile == nil)
+    }
+
+    @Test func aSymbolicLinkIsRefusedNamingIt() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("elsewhere", "")
+        #expect(symlink(directory.file("elsewhere"), directory.file("log")) == 0)
+        #expect {
+            try AppendLog(path: directory.file("log"), durableLength: 0)
+        } throws: { error in
+            "\(error)".contains("\(directory.file("log")) is a symbolic link")
+        }
     }
 }

@@ -36,3 +36,11 @@ func fields(_ line: String) throws -> LedgerFields {
 extension String {
     func withoutNewline() -> String { hasSuffix("\n") ? String(dropLast()) : self }
 }
+
+extension AppendFailure {
+    /// The errno of a failed system call; nil for a detached file.
+    var errno: Int32? {
+        if case .systemCall(let error) = self { return error.errno }
+        return nil
+    }
+}

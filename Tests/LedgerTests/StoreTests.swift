@@ -179,4 +179,51 @@ final class LockedList: @unchecked Sendable {
     private var storage: [Int] = []
     func append(_ value: Int) { lock.withLock { storage.append(value) } }
     var values: [Int] { lock.withLock { storage } }
+
+    @Test func aSecondStoreOnOneDirectoryIsRefusedNamingItAndTheHolder() throws {
+        let directory = try TemporaryDirectory()
+        do {
+            let (store, _) = try Store.open(directory: directory.path, now: t0)
+            // No lock file to delete: the lock is on the directory itself.
+            #expect(!directory.exists("lock"))
+            #expect {
+                try Store.open(directory: directory.path, now: t0)
+            } throws: { error in
+                "\(error)".contains(
+                    "\(directory.path) is in use by another openidd process (pid \(getpid()))")
+            }
+            withExtendedLifetime(store) {}
+        }
+        // Once the store is gone, the directory is free again.
+        _ = try Store.open(directory: directory.path, now: t0)
+    }
+
+    @Test func aDetachedLedgerKeepsTheStoreFailingWhateverTheJournalDoes() throws {
+        let directory = try TemporaryDirectory()
+        let (store, _) = try Store.open(directory: directory.path, now: t0)
+        try store.append(.pending(makeRequest()))
+        try FileManager.default.removeItem(atPath: directory.file(Store.ledgerName))
+        let done = DispatchSemaphore(value: 0)
+        store.append(makeBinding()) { _ in done.signal() }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        try store.append(.pending(makeRequest(serialNo: "s-2")))
+        guard case .detached(let file) = store.failure else {
+            Issue.record("store.failure is \(String(describing: store.failure))")
+            return
+        }
+        #expect(file.path == directory.file(Store.ledgerName))
+    }
+
+    @Test(arguments: [Store.ledgerName, Store.journalName])
+    func aSymlinkedFileIsRefusedBeforeAnythingIsWritten(name: String) throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("outside", "")
+        #expect(symlink(directory.file("outside"), directory.file(name)) == 0)
+        #expect {
+            try Store.open(directory: directory.path, now: t0)
+        } throws: { error in
+            "\(error)".contains("\(directory.file(name)) is a symbolic link")
+        }
+        #expect(try directory.read("outside") == "")
+    }
 }
