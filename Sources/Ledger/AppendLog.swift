@@ -92,6 +92,7 @@ public final class AppendLog: @unchecked Sendable {
     /// The last storage error, until a later append succeeds.
     public var failure: SystemCallError? { condition.withLock { lastError } }
 
+    /// Batches whose fdatasync completed successfully.
     public var syncCount: UInt64 { condition.withLock { syncs } }
 
     /// Appends `bytes` (whole lines) and returns once they are durable; throws the write or sync error.
@@ -259,13 +260,14 @@ public final class AppendLog: @unchecked Sendable {
 
         condition.lock()
         flushStartedAt = 0
-        syncs += 1
         if let result {
             failures[batch] = result
             lastError = result
             needsRepair = true
         } else {
             durableLength = offset + bytes.count
+            // Counted only once fdatasync returned 0, as the observer hears only of such batches.
+            syncs += 1
             lastError = nil
             needsRepair = false
         }

@@ -158,6 +158,8 @@ final class DaemonUnderTest: @unchecked Sendable {
     var ledgerPath: String { directory.path + "/state/bindings.jsonl" }
     var journalPath: String { directory.path + "/state/pending.jsonl" }
     var environment: [String: String] = [:]
+    /// A command the daemon runs under (e.g. `strace` and its options), the daemon's path appended.
+    var launcher: [String] = []
 
     init(
         platformUrl: String, signType: SignType = .sha256RSA, ttlSeconds: Int = 3600, maxPending: Int = 1000,
@@ -196,8 +198,9 @@ final class DaemonUnderTest: @unchecked Sendable {
     /// Starts the daemon and waits until its IPC socket answers (replaying a large ledger takes longer).
     func start(readyWithinSeconds: Double = 15) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.openidd)
-        process.arguments = ["--config", configPath]
+        let command = launcher + [Binaries.openidd, "--config", configPath]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
