@@ -234,10 +234,30 @@ public struct Registry: Sendable {
             boundAt: boundAt)
     }
 
+    /// A serialNo the ledger binds twice, to different openIds or userIds: the ledger contradicts
+    /// itself. `first` is kept; positions count the bindings replayed, in ledger order.
+    public struct Contradiction: Sendable, Equatable {
+        public let first: Binding
+        public let firstPosition: Int
+        public let later: Binding
+        public let laterPosition: Int
+    }
+
     /// After `restoreBinding` replay: indexes the bindings, and journaled requests the ledger shows
     /// bound leave the open count (one pass over the few requests, not a lookup per ledger line).
-    public mutating func finishRestore() {
-        bindings.buildIndexes()
+    /// Returns the serialNos bound twice with different openIds or userIds; a line repeated whole
+    /// (a retry after a failed sync) is no contradiction and counts once.
+    @discardableResult
+    public mutating func finishRestore() -> [Contradiction] {
+        let contradictions = bindings.buildIndexes().compactMap { duplicate -> Contradiction? in
+            guard
+                duplicate.kept.openId != duplicate.dropped.openId
+                    || duplicate.kept.userId != duplicate.dropped.userId
+            else { return nil }
+            return Contradiction(
+                first: duplicate.kept, firstPosition: duplicate.keptPosition, later: duplicate.dropped,
+                laterPosition: duplicate.droppedPosition)
+        }
         for position in entries.indices
         where entries[position].phase == .pending
             && bindings.contains(serialNo: entries[position].request.serialNo)
@@ -245,6 +265,7 @@ public struct Registry: Sendable {
             entries[position].phase = .bound
             openCount -= 1
         }
+        return contradictions
     }
 
     public mutating func reserveBindingCapacity(_ count: Int, bytesPerBinding: Int) {
