@@ -212,7 +212,8 @@ public final class BindingService: @unchecked Sendable {
                     } else {
                         registry.abandon(serialNo: serialNo)
                     }
-                    return waitingCallbacks.removeValue(forKey: serialNo) ?? []
+                    return waitingCallbacks.isEmpty
+                        ? [] : waitingCallbacks.removeValue(forKey: serialNo) ?? []
                 }
                 completion(error.map { .storageFailed("\($0)") } ?? .bound(binding))
                 // Decided now: a repeat or a conflict answers at once; after a failed write, the
