@@ -15,7 +15,8 @@ public struct StorageReplay: Sendable {
     /// Every problem found: the journal's, then the ledger's, each in line order.
     public let problems: [ReplayProblem]
 
-    public static func read(directory: String) throws -> StorageReplay {
+    /// Requests past their expiry at `now` are marked expired.
+    public static func read(directory: String, now: Int64) throws -> StorageReplay {
         var registry = Registry()
         let journalPath = directory + "/" + Store.journalName
         let ledgerPath = directory + "/" + Store.ledgerName
@@ -50,6 +51,7 @@ public struct StorageReplay: Sendable {
                 kind: .contradiction(
                     contradiction, firstLine: lineNumbers.line(of: contradiction.firstPosition)))
         }
+        registry.expire(now: now)
         var ledgerProblems = ledger.problems + contradictions
         ledgerProblems.sort { $0.line < $1.line }
         return StorageReplay(

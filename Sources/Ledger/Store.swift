@@ -110,16 +110,14 @@ public final class Store: Sendable {
         defer { if !opened { lock.close() } }
         let journalPath = directory + "/" + journalName
         let ledgerPath = directory + "/" + ledgerName
-        let replay = try StorageReplay.read(directory: directory)
+        let replay = try StorageReplay.read(directory: directory, now: now)
         if let refusal = LineFile.refusal(replay.problems) { throw refusal }
-        var registry = replay.registry
         let torn = [
             try LineFile.repairTornTail(replay.journal, savingAt: journalPath + ".torn-\(now)"),
             try LineFile.repairTornTail(replay.ledger, savingAt: ledgerPath + ".torn-\(now)"),
         ].compactMap { $0 }
         // Replay's temporary buffers came from the heap; hand the freed pages back to the kernel.
         Memory.trim()
-        registry.expire(now: now)
 
         let health = Health()
         let ownersScope = observers.ledgerCompletions
@@ -138,7 +136,7 @@ public final class Store: Sendable {
                 path: journalPath, durableLength: replay.journal.durableLength, observer: observers.journal),
             lock: lock, health: health)
         opened = true
-        return (store, Replayed(registry: registry, tornTails: torn))
+        return (store, Replayed(registry: replay.registry, tornTails: torn))
     }
 
     /// Appends the binding's ledger line; returns once it is fsynced.

@@ -28,7 +28,7 @@ func runCheck(_ options: ExportOptions) -> Never {
     guard FileSystem.exists(directory) else { exitError("\(directory): no such storage directory") }
     let replay: StorageReplay
     do {
-        replay = try StorageReplay.read(directory: directory)
+        replay = try StorageReplay.read(directory: directory, now: WallClock.nowMilliseconds())
     } catch {
         exitError("\(directory): \(error)")
     }
@@ -40,8 +40,7 @@ func runCheck(_ options: ExportOptions) -> Never {
         )
         exit(1)
     }
-    var registry = replay.registry
-    registry.expire(now: WallClock.nowMilliseconds())
+    let registry = replay.registry
     print(
         "ok: \(directory): \(Store.ledgerName) \(replay.ledger.lines) lines, \(registry.bindingCount) bindings; \(Store.journalName) \(replay.journal.lines) lines, \(registry.openCount) requests pending"
     )

@@ -147,7 +147,7 @@ import Testing
             + text(LedgerLine.encode(makeBinding(serialNo: "s-2"))) + "{\"serialNo\""
         try directory.write(Store.journalName, journal)
         try directory.write(Store.ledgerName, ledger)
-        let replay = try StorageReplay.read(directory: directory.path)
+        let replay = try StorageReplay.read(directory: directory.path, now: t0)
         #expect(
             replay.problems.map(\.path) == [
                 directory.file(Store.journalName), directory.file(Store.journalName),
