@@ -130,15 +130,26 @@ public struct BindingTable: Sendable {
                 businessId: intern(businessId), previousForOpenId: -1, boundAt: boundAt))
     }
 
+    /// A serialNo that `buildIndexes` found on a second record: the record kept and the one dropped,
+    /// each with its position among the records appended (the ledger's order).
+    public struct Duplicate: Sendable, Equatable {
+        public let kept: Binding
+        public let keptPosition: Int
+        public let dropped: Binding
+        public let droppedPosition: Int
+    }
+
     /// Indexes every record appended since the indexes were last complete. A serialNo that appears
-    /// twice keeps its first record; the later ones are dropped (a line repeated after a failed sync).
+    /// twice keeps its first record; the later ones are dropped and returned (a line repeated after a
+    /// failed sync, or a contradiction for the caller to judge).
     ///
     /// Records are inserted in the order of the slots their hashes pick (a counting sort on the slot's
     /// top bits), so the tables fill front to back instead of being hit at random: several times fewer
     /// cache and TLB misses than inserting in ledger order.
-    public mutating func buildIndexes() {
+    @discardableResult
+    public mutating func buildIndexes() -> [Duplicate] {
         let first = bySerialNo.count
-        guard first < records.count else { return }
+        guard first < records.count else { return [] }
         finishGrowth()
         var capacity = max(16, bySerialNo.capacity)
         while capacity < records.count * 2 + 2 { capacity *= 2 }
@@ -149,10 +160,15 @@ public struct BindingTable: Sendable {
         }
         let fresh = Int32(first)..<Int32(records.count)
         var duplicates: [Int32] = []
+        var found: [Duplicate] = []
         for (index, hash) in slotOrder(fresh, column: .serialNo) {
             let key = bytes(records[Int(index)].serialNo)
-            if find(key, hash: hash, in: bySerialNo, column: .serialNo) != nil {
+            if let kept = find(key, hash: hash, in: bySerialNo, column: .serialNo) {
                 duplicates.append(index)
+                found.append(
+                    Duplicate(
+                        kept: binding(at: kept), keptPosition: Int(kept), dropped: binding(at: index),
+                        droppedPosition: Int(index)))
             } else {
                 bySerialNo.insert(index, hash: hash)
             }
@@ -179,6 +195,7 @@ public struct BindingTable: Sendable {
             }
         }
         if !duplicates.isEmpty { removeRecords(duplicates) }
+        return found.sorted { $0.droppedPosition < $1.droppedPosition }
     }
 
     /// Record numbers with their key hashes, ordered by the slot each hash starts probing at

@@ -4,6 +4,10 @@
 /// A request moves issuing → pending → binding → bound, or issuing → failed; pending becomes expired
 /// by time alone. `issuing` and `binding` are reservations held while the platform call or the ledger
 /// write is in flight, so two racing callers can never both win.
+///
+/// A serialNo whose platform call failed may be issued again at once; one pending, bound or expired
+/// may not (expired for `expiredRetention` after its expiry, when it is forgotten). The rule reads
+/// only the request's phase and times, so it is the same before and after a restart or a compaction.
 public struct Registry: Sendable {
     enum Phase: Sendable, Equatable {
         case issuing
@@ -33,12 +37,21 @@ public struct Registry: Sendable {
     /// marks the entry instead); `forgetSettled` rebuilds both.
     private var bySerialNo = HashIndex()
     private var bindings = BindingTable()
-    /// Requests in issuing, pending or binding: what `requests.maxPending` limits. Includes requests
-    /// that have expired until `expire(now:)` sweeps them.
+    /// Pending entries by expiry, for `expire(now:)`. Items whose entry has moved on since (bound,
+    /// failed, or pending again with another expiry) are dropped when they come up.
+    private var expiries = ExpiryHeap()
+    /// Requests in issuing, pending or binding: what `requests.maxPending` limits, as of the last
+    /// `expire(now:)` (which `reserve` runs first).
     public private(set) var openCount = 0
     public var bindingCount: Int { bindings.count }
+    /// How long an expired request's serialNo stays refused (and journaled) after its expiry.
+    public let expiredRetention: Int64
 
-    public init() {}
+    public static let defaultExpiredRetention: Int64 = 24 * 3600 * 1000
+
+    public init(expiredRetention: Int64 = Registry.defaultExpiredRetention) {
+        self.expiredRetention = expiredRetention
+    }
 
     // MARK: - The entries
 
@@ -91,6 +104,26 @@ public struct Registry: Sendable {
         for position in entries.indices {
             bySerialNo.insert(Int32(position), hash: Self.hash(entries[position].request.serialNo))
         }
+        expiries = ExpiryHeap(
+            entries.indices.filter { entries[$0].phase == .pending }.map {
+                ExpiryHeap.Item(expiresAt: entries[$0].request.expiresAt, position: Int32($0))
+            })
+    }
+
+    /// The entry at `position` became pending: it expires by time from now on.
+    private mutating func scheduleExpiry(_ position: Int) {
+        expiries.push(
+            ExpiryHeap.Item(expiresAt: entries[position].request.expiresAt, position: Int32(position)))
+    }
+
+    /// Whether a new request may take the serialNo of this entry: its platform call failed, or it
+    /// expired longer than `expiredRetention` ago.
+    private func isReusable(_ entry: Entry, now: Int64) -> Bool {
+        switch entry.phase {
+        case .failed, .released: return true
+        case .expired: return now >= entry.request.expiresAt + expiredRetention
+        case .issuing, .pending, .binding, .bound: return false
+        }
     }
 
     // MARK: - Issuing auth links
@@ -100,11 +133,15 @@ public struct Registry: Sendable {
         case tooManyPending
     }
 
-    /// Claims `request.serialNo` while the platform is asked for a link.
+    /// Claims `request.serialNo` while the platform is asked for a link; `request.createdAt` is now.
+    /// Requests expired by then no longer count towards `maxOpen`.
     public mutating func reserve(_ request: PendingRequest, maxOpen: Int) throws(ReserveError) {
-        guard livePosition(of: request.serialNo) == nil, !bindings.contains(serialNo: request.serialNo) else {
+        let now = request.createdAt
+        expire(now: now)
+        if let position = livePosition(of: request.serialNo), !isReusable(entries[position], now: now) {
             throw .serialNoInUse
         }
+        if bindings.contains(serialNo: request.serialNo) { throw .serialNoInUse }
         guard openCount < maxOpen else { throw .tooManyPending }
         add(Entry(request: request, phase: .issuing))
         openCount += 1
@@ -114,9 +151,10 @@ public struct Registry: Sendable {
     public mutating func confirm(serialNo: String) {
         guard let position = position(of: serialNo), entries[position].phase == .issuing else { return }
         entries[position].phase = .pending
+        scheduleExpiry(position)
     }
 
-    /// The platform refused or never answered. The serialNo stays used: the platform may have seen it.
+    /// The platform refused or never answered: the serialNo may be issued again (the platform judges).
     public mutating func fail(serialNo: String) {
         guard let position = position(of: serialNo),
             entries[position].phase == .issuing || entries[position].phase == .pending
@@ -199,13 +237,23 @@ public struct Registry: Sendable {
     public mutating func abandon(serialNo: String) {
         guard let index = position(of: serialNo), case .binding = entries[index].phase else { return }
         entries[index].phase = .pending
+        scheduleExpiry(index)
     }
 
     // MARK: - Replay at start-up
 
+    /// A journaled request. It replaces an earlier one of the same serialNo that `reserve` let it
+    /// reuse: failed, or expired longer than the retention before this one was created.
     public mutating func restore(pending request: PendingRequest) {
-        guard livePosition(of: request.serialNo) == nil else { return }
+        if let position = livePosition(of: request.serialNo) {
+            let earlier = entries[position]
+            guard
+                earlier.phase == .failed || earlier.request.expiresAt + expiredRetention <= request.createdAt
+            else { return }
+            if Self.isOpen(earlier.phase) { openCount -= 1 }
+        }
         add(Entry(request: request, phase: .pending))
+        scheduleExpiry(position(of: request.serialNo)!)
         openCount += 1
     }
 
@@ -234,10 +282,30 @@ public struct Registry: Sendable {
             boundAt: boundAt)
     }
 
+    /// A serialNo the ledger binds twice, to different openIds or userIds: the ledger contradicts
+    /// itself. `first` is kept; positions count the bindings replayed, in ledger order.
+    public struct Contradiction: Sendable, Equatable {
+        public let first: Binding
+        public let firstPosition: Int
+        public let later: Binding
+        public let laterPosition: Int
+    }
+
     /// After `restoreBinding` replay: indexes the bindings, and journaled requests the ledger shows
     /// bound leave the open count (one pass over the few requests, not a lookup per ledger line).
-    public mutating func finishRestore() {
-        bindings.buildIndexes()
+    /// Returns the serialNos bound twice with different openIds or userIds; a line repeated whole
+    /// (a retry after a failed sync) is no contradiction and counts once.
+    @discardableResult
+    public mutating func finishRestore() -> [Contradiction] {
+        let contradictions = bindings.buildIndexes().compactMap { duplicate -> Contradiction? in
+            guard
+                duplicate.kept.openId != duplicate.dropped.openId
+                    || duplicate.kept.userId != duplicate.dropped.userId
+            else { return nil }
+            return Contradiction(
+                first: duplicate.kept, firstPosition: duplicate.keptPosition, later: duplicate.dropped,
+                laterPosition: duplicate.droppedPosition)
+        }
         for position in entries.indices
         where entries[position].phase == .pending
             && bindings.contains(serialNo: entries[position].request.serialNo)
@@ -245,26 +313,32 @@ public struct Registry: Sendable {
             entries[position].phase = .bound
             openCount -= 1
         }
+        return contradictions
     }
 
     public mutating func reserveBindingCapacity(_ count: Int, bytesPerBinding: Int) {
         bindings.reserveCapacity(count, bytesPerBinding: bytesPerBinding)
     }
 
-    /// Forgets requests that are settled (bound, failed, expired), as the journal does when compacted.
-    /// Bindings stay: they are the ledger.
-    public mutating func forgetSettled() {
-        keepEntries { Self.isOpen($0.phase) }
+    /// Forgets what `journaledRequests(now:)` leaves out (bound, failed, expired past the retention),
+    /// as the journal does when compacted. Bindings stay: they are the ledger.
+    public mutating func forgetSettled(now: Int64) {
+        expire(now: now)
+        let retention = expiredRetention
+        keepEntries { Self.isJournaled($0, now: now, retention: retention) }
     }
 
     // MARK: - Expiry
 
-    /// Marks pending requests past their expiry; returns how many were swept.
+    /// Marks pending requests past their expiry; returns how many. Looks only at those due.
     @discardableResult
     public mutating func expire(now: Int64) -> Int {
         var swept = 0
-        for position in entries.indices
-        where entries[position].phase == .pending && now >= entries[position].request.expiresAt {
+        while let due = expiries.first, due.expiresAt <= now {
+            expiries.removeFirst()
+            let position = Int(due.position)
+            guard entries[position].phase == .pending, entries[position].request.expiresAt == due.expiresAt
+            else { continue }
             entries[position].phase = .expired
             swept += 1
         }
@@ -306,13 +380,17 @@ public struct Registry: Sendable {
             createdAt: request.createdAt, expiresAt: request.expiresAt, boundAt: binding?.boundAt)
     }
 
-    /// Pending requests, for rewriting the journal.
-    public func pendingRequests() -> [PendingRequest] {
-        entries.compactMap { entry in
-            switch entry.phase {
-            case .pending, .binding, .issuing: return entry.request
-            default: return nil
-            }
+    /// The requests a compacted journal keeps: open ones, and expired ones within the retention (their
+    /// serialNos stay refused after a restart).
+    public func journaledRequests(now: Int64) -> [PendingRequest] {
+        entries.compactMap { Self.isJournaled($0, now: now, retention: expiredRetention) ? $0.request : nil }
+    }
+
+    private static func isJournaled(_ entry: Entry, now: Int64, retention: Int64) -> Bool {
+        switch entry.phase {
+        case .issuing, .pending, .binding: return true
+        case .expired: return now < entry.request.expiresAt + retention
+        case .bound, .failed, .released: return false
         }
     }
 

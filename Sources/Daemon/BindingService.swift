@@ -20,6 +20,10 @@ public final class BindingService: @unchecked Sendable {
     private var registry: Registry
     private var shuttingDown = false
     private var lastPlatformError: (description: String, at: Int64)?
+    /// Callbacks that came while another for the same serialNo was being written, by serialNo: each
+    /// is decided again once that write's outcome is known (SUCCESS for the same openId, 409 for
+    /// another), instead of being told to retry.
+    private var waitingCallbacks: [String: [@Sendable () -> Void]] = [:]
 
     /// Behind its own lock: every callback reads the keys, and should not queue behind the registry.
     private let live: Locked<Reloadable>
@@ -125,19 +129,20 @@ public final class BindingService: @unchecked Sendable {
             link = url
         case .failure(let error):
             log.warning("auth link refused", [("reason", error.description)])
+            // Journaled before the serialNo is released for reuse, so that it can never follow the
+            // pending line of a retry with the same serialNo. Best effort: the line is informational.
+            try? store.append(.failed(serialNo: serialNo))
             condition.withLock {
                 registry.fail(serialNo: serialNo)
                 lastPlatformError = (error.description, WallClock.nowMilliseconds())
             }
-            // Best effort: a lost "failed" line only means the serialNo reads as pending until it expires.
-            try? store.append(.failed(serialNo: serialNo))
             return .failure(.platform(error))
         }
         do {
             try store.append(.pending(request))
         } catch {
             log.error("pending request not journaled; link withheld", [("error", "\(error)")])
-            // The platform knows this serialNo now, so it stays used.
+            // Failed as a platform refusal is: the app's retry with this serialNo gets a new attempt.
             condition.withLock { registry.fail(serialNo: serialNo) }
             return .failure(.storage("\(error)"))
         }
@@ -159,29 +164,39 @@ public final class BindingService: @unchecked Sendable {
         case tokenMismatch
         case expired
         case userIdMismatch
-        case busy
         case storageFailed(String)
     }
 
     /// Binds `openId` to the request behind `serialNo` if `token` is its path token. `completion` gets
     /// the outcome: at once when there is nothing to write, else from the ledger's sync thread once the
-    /// line is fsynced. Never blocks on the disk, so the callback port's event loop can call it.
+    /// line is fsynced (or once the line of another callback for this serialNo, in flight, is).
+    /// Never blocks on the disk, so the callback port's event loop can call it.
     public func bind(
         serialNo: String, token: String, openId: String, userId: String?,
         completion: @escaping @Sendable (CallbackOutcome) -> Void
     ) {
         let now = WallClock.nowMilliseconds()
         let decision = condition.withLock {
-            registry.beginBinding(serialNo: serialNo, openId: openId, userId: userId, now: now) {
+            let decision = registry.beginBinding(serialNo: serialNo, openId: openId, userId: userId, now: now)
+            {
                 constantTimeEquals($0, token)
             }
+            if decision == .inProgress {
+                // Queued in the same lock scope that saw the write in flight, so its outcome cannot be missed.
+                waitingCallbacks[serialNo, default: []].append { [self] in
+                    bind(
+                        serialNo: serialNo, token: token, openId: openId, userId: userId,
+                        completion: completion)
+                }
+            }
+            return decision
         }
         switch decision {
         case .unknownSerialNo: completion(.unknownSerialNo)
         case .tokenMismatch: completion(.tokenMismatch)
         case .expired: completion(.expired)
         case .userIdMismatch: completion(.userIdMismatch)
-        case .inProgress: completion(.busy)
+        case .inProgress: break
         case .repeated(let binding): completion(.repeated(binding))
         case .conflict(let binding): completion(.conflict(existing: binding))
         case .proceed(let request):
@@ -190,16 +205,20 @@ public final class BindingService: @unchecked Sendable {
                 merchantId: settings.account.merchantId,
                 businessId: settings.account.businessId, boundAt: now)
             store.append(binding) { [self] error in
-                if let error {
-                    condition.withLock { registry.abandon(serialNo: serialNo) }
-                    completion(.storageFailed("\(error)"))
-                    return
+                let waiting = condition.withLock {
+                    if error == nil {
+                        registry.complete(binding)
+                        condition.broadcast()
+                    } else {
+                        registry.abandon(serialNo: serialNo)
+                    }
+                    return waitingCallbacks.isEmpty
+                        ? [] : waitingCallbacks.removeValue(forKey: serialNo) ?? []
                 }
-                condition.withLock {
-                    registry.complete(binding)
-                    condition.broadcast()
-                }
-                completion(.bound(binding))
+                completion(error.map { .storageFailed("\($0)") } ?? .bound(binding))
+                // Decided now: a repeat or a conflict answers at once; after a failed write, the
+                // first of them writes its own line and the others wait for that.
+                for callback in waiting { callback() }
             }
         }
     }
@@ -241,7 +260,9 @@ public final class BindingService: @unchecked Sendable {
 
     public var counts: Counts {
         condition.withLock {
-            Counts(
+            // Requests stop counting as pending at their expiry, not at the next sweep.
+            if registry.expire(now: WallClock.nowMilliseconds()) > 0 { condition.broadcast() }
+            return Counts(
                 pending: registry.openCount, bindings: registry.bindingCount,
                 lastPlatformError: lastPlatformError?.description, lastPlatformErrorAt: lastPlatformError?.at)
         }
@@ -257,23 +278,24 @@ public final class BindingService: @unchecked Sendable {
         if swept > 0 { logger.info("pending requests expired", [("count", String(swept))]) }
     }
 
-    /// Compacts the pending journal once it holds mostly settled requests: bound and expired entries
-    /// are dropped, and the rewrite is atomic. Returns whether it ran.
+    /// Compacts the pending journal once it holds mostly settled requests: bound, failed and long
+    /// expired entries are dropped, and the rewrite is atomic. Returns whether it ran.
     @discardableResult
     public func compactJournalIfWorthwhile(minimumBytes: Int = 1 << 20) -> Bool {
-        let open = condition.withLock { registry.openCount }
-        // A journal line is about 250 bytes; compact when the file is several times what is pending.
-        guard store.journal.length > max(minimumBytes, open * 250 * 4) else { return false }
+        let now = WallClock.nowMilliseconds()
+        let kept = condition.withLock { registry.journaledRequests(now: now).count }
+        // A journal line is about 250 bytes; compact when the file is several times what it keeps.
+        guard store.journal.length > max(minimumBytes, kept * 250 * 4) else { return false }
         do {
             try store.compactJournal {
                 condition.withLock {
-                    registry.forgetSettled()
-                    return registry.pendingRequests()
+                    registry.forgetSettled(now: now)
+                    return registry.journaledRequests(now: now)
                 }
             }
             logger.info(
                 "pending journal compacted",
-                [("pending", String(open)), ("bytes", String(store.journal.length))])
+                [("kept", String(kept)), ("bytes", String(store.journal.length))])
             return true
         } catch {
             logger.error("pending journal compaction failed; will retry", [("error", "\(error)")])

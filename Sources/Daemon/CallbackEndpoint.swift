@@ -215,8 +215,6 @@ public struct CallbackEndpoint: Sendable {
         case .userIdMismatch:
             requestLog.security(.userIdMismatch, "callback userId does not match the request")
             return fail(400, "userId mismatch")
-        case .busy:
-            return fail(503, "busy")
         case .storageFailed(let reason):
             requestLog.error("binding not stored; the platform will retry", [("error", reason)])
             return fail(503, "storage")

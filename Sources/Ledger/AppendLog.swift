@@ -109,6 +109,7 @@ public final class AppendLog: @unchecked Sendable {
     /// The file deleted or replaced under the log, if it was.
     public var detachedFile: DetachedFile? { condition.withLock { detached } }
 
+    /// Batches whose fdatasync completed successfully.
     public var syncCount: UInt64 { condition.withLock { syncs } }
 
     /// Appends `bytes` (whole lines) and returns once they are durable; throws the write or sync error.
@@ -306,13 +307,14 @@ public final class AppendLog: @unchecked Sendable {
         condition.lock()
         if case .detached(let found) = result { detached = found }
         flushStartedAt = 0
-        syncs += 1
         if let result {
             failures[batch] = result
             lastError = result
             needsRepair = true
         } else {
             durableLength = offset + bytes.count
+            // Counted only once fdatasync returned 0, as the observer hears only of such batches.
+            syncs += 1
             lastError = nil
             needsRepair = false
         }

@@ -113,49 +113,23 @@ public final class Store: Sendable {
         let lock = try lockDirectory(directory)
         var opened = false
         defer { if !opened { lock.close() } }
-        var registry = Registry()
-        var torn: [String] = []
         let journalPath = directory + "/" + journalName
         let ledgerPath = directory + "/" + ledgerName
-
-        let journalResult = try LineFile.replay(
-            path: journalPath, savingTornTailAt: journalPath + ".torn-\(now)"
-        ) {
-            line, _ in
-            switch try JournalLine.decode(line) {
-            case .pending(let request): registry.restore(pending: request)
-            case .failed(let serialNo): registry.restore(failedSerialNo: serialNo)
-            }
-        }
-        // Size the binding table from the ledger's length (a line is about 200 bytes, 70 of them the
-        // strings kept), so replay neither regrows arrays nor rebuilds indexes. (Sizing it for the open
-        // requests too, each a binding to come, spared the callbacks' growth moves in the bench but
-        // could double the indexes: +31 MB of RSS at a million bindings.)
-        let ledgerBytes =
-            (try? FileDescriptor.openStorageFile(ledgerPath, O_RDONLY)).map { fd in
-                defer { fd.close() }
-                return (try? fd.size()) ?? 0
-            } ?? 0
-        registry.reserveBindingCapacity(ledgerBytes / 200, bytesPerBinding: 72)
-        var scratch = ReplayScratch()
-        let ledgerResult = try LineFile.replay(
-            path: ledgerPath, savingTornTailAt: ledgerPath + ".torn-\(now)"
-        ) {
-            line, _ in
-            try LedgerLine.replay(line, into: &registry, scratch: &scratch)
-        }
-        registry.finishRestore()
+        let replay = try StorageReplay.read(directory: directory, now: now)
+        if let refusal = LineFile.refusal(replay.problems) { throw refusal }
+        let torn = [
+            try LineFile.repairTornTail(replay.journal, savingAt: journalPath + ".torn-\(now)"),
+            try LineFile.repairTornTail(replay.ledger, savingAt: ledgerPath + ".torn-\(now)"),
+        ].compactMap { $0 }
         // Replay's temporary buffers came from the heap; hand the freed pages back to the kernel.
         Memory.trim()
-        torn += [journalResult.tornTailSavedAt, ledgerResult.tornTailSavedAt].compactMap { $0 }
-        registry.expire(now: now)
 
         let health = Health()
         let ownersScope = observers.ledgerCompletions
         let store = Store(
             directory: directory,
             ledger: try AppendLog(
-                path: ledgerPath, durableLength: ledgerResult.durableLength, observer: observers.ledger,
+                path: ledgerPath, durableLength: replay.ledger.durableLength, observer: observers.ledger,
                 completionScope: { result, runCompletions in
                     health.record(result)
                     if let ownersScope { ownersScope(result, runCompletions) } else { runCompletions() }
@@ -165,11 +139,11 @@ public final class Store: Sendable {
                     observers.ledgerSyncCPU, directory: directory, observer: observers.ledgerPlacement),
                 onDetached: observers.detached),
             journal: try AppendLog(
-                path: journalPath, durableLength: journalResult.durableLength, observer: observers.journal,
+                path: journalPath, durableLength: replay.journal.durableLength, observer: observers.journal,
                 onDetached: observers.detached),
             lock: lock, health: health)
         opened = true
-        return (store, Replayed(registry: registry, tornTails: torn))
+        return (store, Replayed(registry: replay.registry, tornTails: torn))
     }
 
     /// Appends the binding's ledger line; returns once it is fsynced.

@@ -83,18 +83,26 @@ private func ledgerLocation(_ options: ExportOptions) throws -> (path: String, o
         return (directory + "/" + Store.ledgerName, "--storage")
     }
     let configPath = options.configPath ?? Configuration.defaultPath
-    var environment = ProcessInfo.processInfo.environment
-    // Export reads no keys, so `credential:NAME` key paths need not resolve; outside systemd there is
-    // no $CREDENTIALS_DIRECTORY and the configuration would otherwise be refused for its keys.
-    if environment["CREDENTIALS_DIRECTORY", default: ""].isEmpty {
-        environment["CREDENTIALS_DIRECTORY"] = "/nonexistent"
-    }
     do {
-        let configuration = try Configuration.load(path: configPath, environment: environment)
-        return (configuration.storageDirectory + "/" + Store.ledgerName, "storage.directory in \(configPath)")
+        return (
+            try configuredStorageDirectory(configPath) + "/" + Store.ledgerName,
+            "storage.directory in \(configPath)"
+        )
     } catch {
         throw ExportError("\(error); or give the storage directory with --storage DIR")
     }
+}
+
+/// `storage.directory` of the configuration at `configPath`, for the commands that read the storage
+/// directory themselves (export, check).
+func configuredStorageDirectory(_ configPath: String) throws -> String {
+    var environment = ProcessInfo.processInfo.environment
+    // These commands read no keys, so `credential:NAME` key paths need not resolve; outside systemd
+    // there is no $CREDENTIALS_DIRECTORY and the configuration would otherwise be refused for its keys.
+    if environment["CREDENTIALS_DIRECTORY", default: ""].isEmpty {
+        environment["CREDENTIALS_DIRECTORY"] = "/nonexistent"
+    }
+    return try Configuration.load(path: configPath, environment: environment).storageDirectory
 }
 
 /// Streams the selected lines: jsonl as stored, byte for byte; csv through `LedgerCSV`.

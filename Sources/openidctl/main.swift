@@ -25,6 +25,9 @@ let usage = """
       export [--config PATH | --storage DIR] [--since TIME] [--format jsonl|csv] [--output FILE]
                                            the ledger's bindings with boundAt >= TIME (RFC 3339), read
                                            from storage.directory of PATH (default /etc/openidd/config.json)
+      check [--config PATH | --storage DIR]
+                                           read the ledger and journal as start-up does, without the
+                                           daemon, and list every problem (exit 0 "ok", 1 if any)
     Options:
       --socket PATH   the IPC socket (default $OPENIDD_SOCKET or /run/openidd/openidd.sock)
       --json          print the daemon's JSON answer as is
@@ -225,6 +228,10 @@ case "status":
 case "export":
     guard operands.isEmpty else { exitUsage("export takes no operand") }
     runExport(exportOptions)
+
+case "check":
+    guard operands.isEmpty else { exitUsage("check takes no operand") }
+    runCheck(exportOptions)
 
 default:
     exitUsage("unknown command \(command)")

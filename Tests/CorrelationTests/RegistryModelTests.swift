@@ -9,8 +9,9 @@ import Testing
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func agreesWithAReferenceModelUnderRandomOperations(seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
-        var registry = Registry()
-        var model = ReferenceRegistry()
+        // A short retention, so that expired serialNos are also seen becoming reusable.
+        var registry = Registry(expiredRetention: 1_500)
+        var model = ReferenceRegistry(expiredRetention: 1_500)
         let serialNos = (0..<40).map { "s-\($0)" }
         let maxOpen = 30
         var now = t0
@@ -62,12 +63,17 @@ import Testing
             case 9:
                 #expect(registry.expire(now: now) == model.expire(now: now), context)
             case 10:
-                registry.forgetSettled()
-                model.forgetSettled()
+                registry.forgetSettled(now: now)
+                model.forgetSettled(now: now)
             default:
                 now += 500
             }
             #expect(registry.openCount == model.openCount, context)
+            // Whenever it is asked (an expire first, as `reserve` and the daemon's counts do), no request
+            // past its expiry counts as open.
+            var asked = registry
+            asked.expire(now: now)
+            #expect(asked.openCount == model.openCount(now: now), context)
             #expect(
                 registry.status(serialNo: serialNo, now: now) == model.status(serialNo: serialNo, now: now),
                 context)
@@ -77,7 +83,8 @@ import Testing
                 registry.status(serialNo: serialNo, now: now) == model.status(serialNo: serialNo, now: now))
         }
         #expect(
-            Set(registry.pendingRequests().map(\.serialNo)) == Set(model.pendingRequests().map(\.serialNo)))
+            Set(registry.journaledRequests(now: now).map(\.serialNo))
+                == Set(model.journaledRequests(now: now).map(\.serialNo)))
         #expect(registry.bindingCount == model.bindings.count)
     }
 }
@@ -111,13 +118,36 @@ struct ReferenceRegistry {
     var entries: [String: (request: PendingRequest, phase: Phase)] = [:]
     var bindings: [String: Binding] = [:]
     var openCount = 0
+    let expiredRetention: Int64
 
     private static func isOpen(_ phase: Phase) -> Bool {
         phase == .issuing || phase == .pending || phase == .binding
     }
 
+    /// Requests open at `now`, counted afresh: pending ones only until their expiry.
+    func openCount(now: Int64) -> Int {
+        entries.values.filter {
+            $0.phase == .issuing || $0.phase == .binding
+                || ($0.phase == .pending && now < $0.request.expiresAt)
+        }.count
+    }
+
+    /// Failed serialNos may be issued again; expired ones once the retention has passed.
+    private func isReusable(_ entry: (request: PendingRequest, phase: Phase), now: Int64) -> Bool {
+        entry.phase == .failed
+            || (entry.phase == .expired && now >= entry.request.expiresAt + expiredRetention)
+    }
+
+    private func isJournaled(_ entry: (request: PendingRequest, phase: Phase), now: Int64) -> Bool {
+        Self.isOpen(entry.phase)
+            || (entry.phase == .expired && now < entry.request.expiresAt + expiredRetention)
+    }
+
     mutating func reserve(_ request: PendingRequest, maxOpen: Int) -> Registry.ReserveError? {
-        if entries[request.serialNo] != nil || bindings[request.serialNo] != nil { return .serialNoInUse }
+        let now = request.createdAt
+        _ = expire(now: now)
+        if let entry = entries[request.serialNo], !isReusable(entry, now: now) { return .serialNoInUse }
+        if bindings[request.serialNo] != nil { return .serialNoInUse }
         if openCount >= maxOpen { return .tooManyPending }
         entries[request.serialNo] = (request, .issuing)
         openCount += 1
@@ -185,12 +215,13 @@ struct ReferenceRegistry {
         return swept
     }
 
-    mutating func forgetSettled() {
-        entries = entries.filter { Self.isOpen($0.value.phase) }
+    mutating func forgetSettled(now: Int64) {
+        _ = expire(now: now)
+        entries = entries.filter { isJournaled($0.value, now: now) }
     }
 
-    func pendingRequests() -> [PendingRequest] {
-        entries.values.filter { Self.isOpen($0.phase) }.map(\.request)
+    func journaledRequests(now: Int64) -> [PendingRequest] {
+        entries.values.filter { isJournaled($0, now: now) }.map(\.request)
     }
 
     func status(serialNo: String, now: Int64) -> RequestStatus? {

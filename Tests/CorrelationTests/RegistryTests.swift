@@ -11,7 +11,7 @@ import Testing
         #expect(registry.openCount == 1)
         #expect(registry.status(serialNo: "s-1", now: t0)?.state == .pending)
         registry.confirm(serialNo: "s-1")
-        #expect(registry.pendingRequests() == [request])
+        #expect(registry.journaledRequests(now: t0) == [request])
 
         #expect(registry.callback() == .proceed(request))
         #expect(registry.status(serialNo: "s-1", now: t0 + 1000)?.state == .pending)
@@ -22,7 +22,7 @@ import Testing
         #expect(registry.bindingCount == 1)
         #expect(registry.latestBinding(userId: "u-42") == binding)
         #expect(registry.bindings(openId: "open-1") == [binding])
-        #expect(registry.pendingRequests().isEmpty)
+        #expect(registry.journaledRequests(now: t0 + 2000).isEmpty)
         let status = try #require(registry.status(serialNo: "s-1", now: t0 + 2000))
         #expect(status.serialNo == "s-1")
         #expect(status.userId == "u-42")
@@ -33,17 +33,37 @@ import Testing
         #expect(status.boundAt == t0 + 1000)
     }
 
-    @Test func serialNoInUseWhateverItsState() throws {
+    @Test func serialNoInUseUnlessItsPlatformCallFailed() throws {
         var registry = Registry()
         try registry.reserve(makeRequest(), maxOpen: 10)
         #expect(throws: Registry.ReserveError.serialNoInUse) {
             try registry.reserve(makeRequest(userId: "other"), maxOpen: 10)
         }
-        registry.fail(serialNo: "s-1")
-        // A failed serialNo stays used: the platform may have seen it.
+        registry.confirm(serialNo: "s-1")
         #expect(throws: Registry.ReserveError.serialNoInUse) {
-            try registry.reserve(makeRequest(), maxOpen: 10)
+            try registry.reserve(makeRequest(userId: "other"), maxOpen: 10)
         }
+        registry.fail(serialNo: "s-1")
+        // The platform call failed: an app retrying with the same serialNo gets a new attempt.
+        try registry.reserve(makeRequest(token: "tok-2"), maxOpen: 10)
+        #expect(registry.openCount == 1)
+        registry.confirm(serialNo: "s-1")
+        #expect(registry.callback(token: "tok-1") == .tokenMismatch, "the failed attempt's token is gone")
+
+        // Expired: refused for the retention after its expiry, then forgotten.
+        var expiring = try Registry.withPending(makeRequest(serialNo: "s-3", expiresAt: t0 + 10))
+        #expect(throws: Registry.ReserveError.serialNoInUse) {
+            try expiring.reserve(
+                makeRequest(serialNo: "s-3", createdAt: t0 + 10, expiresAt: t0 + hour), maxOpen: 10)
+        }
+        let retained = t0 + 10 + Registry.defaultExpiredRetention
+        #expect(throws: Registry.ReserveError.serialNoInUse) {
+            try expiring.reserve(
+                makeRequest(serialNo: "s-3", createdAt: retained - 1, expiresAt: retained + hour), maxOpen: 10
+            )
+        }
+        try expiring.reserve(
+            makeRequest(serialNo: "s-3", createdAt: retained, expiresAt: retained + hour), maxOpen: 10)
 
         var bound = try Registry.withPending(makeRequest(serialNo: "s-2", token: "tok-2"))
         _ = bound.callback(serialNo: "s-2", token: "tok-2")
@@ -91,6 +111,37 @@ import Testing
         #expect(registry.openCount == 0)
         try registry.reserve(makeRequest(serialNo: "b"), maxOpen: 1)
         #expect(registry.status(serialNo: "a", now: t0)?.state == .expired, "expiry is sticky once swept")
+    }
+
+    @Test func anExpiredRequestStopsCountingAtItsExpiryWithoutASweep() throws {
+        var registry = try Registry.withPending(makeRequest(serialNo: "a"), maxOpen: 1)
+        #expect(throws: Registry.ReserveError.tooManyPending) {
+            try registry.reserve(makeRequest(serialNo: "b", createdAt: t0 + hour - 1), maxOpen: 1)
+        }
+        try registry.reserve(
+            makeRequest(serialNo: "b", createdAt: t0 + hour, expiresAt: t0 + 2 * hour), maxOpen: 1)
+        #expect(registry.openCount == 1)
+        #expect(registry.status(serialNo: "a", now: t0 + hour)?.state == .expired)
+    }
+
+    @Test func expiryFollowsEachRequestsOwnTimeWhateverTheOrderOfIssue() throws {
+        var registry = Registry()
+        let expiries: [Int64] = [50, 10, 40, 10, 30, 20]
+        for (index, offset) in expiries.enumerated() {
+            try registry.reserve(makeRequest(serialNo: "s-\(index)", expiresAt: t0 + offset), maxOpen: 10)
+            registry.confirm(serialNo: "s-\(index)")
+        }
+        // One request bound and one taken back to pending after a failed write: each expires once.
+        _ = registry.callback(serialNo: "s-0", now: t0)
+        registry.complete(makeBinding(serialNo: "s-0"))
+        _ = registry.callback(serialNo: "s-2", now: t0)
+        registry.abandon(serialNo: "s-2")
+        #expect(registry.expire(now: t0 + 9) == 0)
+        #expect(registry.expire(now: t0 + 10) == 2)
+        #expect(registry.expire(now: t0 + 35) == 2)
+        #expect(registry.openCount == 1)
+        #expect(registry.expire(now: t0 + 100) == 1)
+        #expect(registry.openCount == 0)
     }
 
     @Test func releaseUndoesAnIssuingReservationOnly() throws {
@@ -249,6 +300,31 @@ import Testing
         #expect(registry.status(serialNo: "never-journaled", now: t0) == nil)
     }
 
+    @Test func restoreReplacesAFailedOrLongExpiredRequestOfTheSameSerialNo() {
+        var registry = Registry()
+        registry.restore(pending: makeRequest(serialNo: "a", token: "tok-old"))
+        registry.restore(failedSerialNo: "a")
+        registry.restore(pending: makeRequest(serialNo: "a", token: "tok-new"))
+        #expect(registry.openCount == 1)
+        #expect(
+            registry.callback(serialNo: "a", token: "tok-new")
+                == .proceed(makeRequest(serialNo: "a", token: "tok-new")))
+
+        let reissuedAt = t0 + hour + Registry.defaultExpiredRetention
+        registry.restore(pending: makeRequest(serialNo: "b", token: "tok-old"))
+        registry.restore(pending: makeRequest(serialNo: "b", token: "tok-early", createdAt: reissuedAt - 1))
+        registry.restore(
+            pending: makeRequest(
+                serialNo: "b", token: "tok-new", createdAt: reissuedAt, expiresAt: reissuedAt + hour))
+        #expect(registry.openCount == 2)
+        #expect(
+            registry.callback(serialNo: "b", now: reissuedAt + 1, token: "tok-new")
+                == .proceed(
+                    makeRequest(
+                        serialNo: "b", token: "tok-new", createdAt: reissuedAt, expiresAt: reissuedAt + hour))
+        )
+    }
+
     @Test func restorePendingTwiceCountsOnce() {
         var registry = Registry()
         registry.restore(pending: makeRequest())
@@ -369,7 +445,14 @@ import Testing
         #expect(pending.boundAt == nil)
         #expect(pending.createdAt == t0)
         #expect(pending.expiresAt == t0 + hour)
-        #expect(Set(registry.pendingRequests().map(\.serialNo)) == ["issuing", "pending", "binding"])
+        #expect(
+            Set(registry.journaledRequests(now: now).map(\.serialNo)) == [
+                "issuing", "pending", "binding", "swept",
+            ],
+            "an expired request stays journaled: its serialNo stays refused after a restart")
+        #expect(
+            Set(registry.journaledRequests(now: t0 + 10 + Registry.defaultExpiredRetention).map(\.serialNo))
+                == ["issuing", "pending", "binding"])
     }
 
     // MARK: - Storage: issuance order, growth, compaction
@@ -403,7 +486,8 @@ import Testing
         var registry = Registry()
         for serialNo in serialNos { try registry.reserve(makeRequest(serialNo: serialNo), maxOpen: 1_000) }
         registry.release(serialNo: serialNos[3])
-        #expect(registry.pendingRequests().map(\.serialNo) == serialNos.filter { $0 != serialNos[3] })
+        #expect(
+            registry.journaledRequests(now: t0).map(\.serialNo) == serialNos.filter { $0 != serialNos[3] })
     }
 
     @Test func forgetSettledKeepsOpenRequestsInOrderAndBindable() throws {
@@ -417,9 +501,9 @@ import Testing
         registry.fail(serialNo: "s-2")
         _ = registry.callback(serialNo: "s-3", openId: "open-3", token: "tok-3")  // in flight: kept
 
-        registry.forgetSettled()
+        registry.forgetSettled(now: t0)
 
-        #expect(registry.pendingRequests().map(\.serialNo) == ["s-1", "s-3", "s-4", "s-5"])
+        #expect(registry.journaledRequests(now: t0).map(\.serialNo) == ["s-1", "s-3", "s-4", "s-5"])
         #expect(registry.openCount == 4)
         #expect(registry.status(serialNo: "s-2", now: t0) == nil, "a failed request is forgotten")
         #expect(
@@ -438,10 +522,10 @@ import Testing
         try registry.reserve(makeRequest(serialNo: "b"), maxOpen: 10)
         registry.release(serialNo: "a")
         #expect(registry.callback(serialNo: "a") == .unknownSerialNo)
-        #expect(registry.pendingRequests().map(\.serialNo) == ["b"])
+        #expect(registry.journaledRequests(now: t0).map(\.serialNo) == ["b"])
         try registry.reserve(makeRequest(serialNo: "a", token: "tok-new"), maxOpen: 10)
         registry.confirm(serialNo: "a")
-        #expect(registry.pendingRequests().map(\.serialNo) == ["a", "b"])
+        #expect(registry.journaledRequests(now: t0).map(\.serialNo) == ["a", "b"])
         #expect(registry.callback(serialNo: "a", token: "tok-1") == .tokenMismatch, "the old token is gone")
         #expect(
             registry.callback(serialNo: "a", token: "tok-new")

@@ -7,10 +7,10 @@ import Testing
 #endif
 
 /// When the platform does not give a link: 502 with its status and message, 504 on a timeout, and the
-/// serialNo is spent (the platform may have seen it).
+/// serialNo may be sent again (a new attempt; the platform judges whether it has seen it).
 @Suite struct PlatformFailureTests {
     func issueAgainst(mode: String, timeoutSeconds: Double = 5) throws -> (
-        DaemonUnderTest.Answer, DaemonUnderTest
+        DaemonUnderTest.Answer, DaemonUnderTest, FakePlatform
     ) {
         let directory = TemporaryDirectory()
         let platform = try FakePlatform(in: directory, mode: mode)
@@ -19,12 +19,11 @@ import Testing
         try daemon.start()
         let answer = try daemon.ipc(
             "POST", "/v1/auth-url", body: #"{"userId":"u-1","serialNo":"s-\#(mode)"}"#)
-        withExtendedLifetime(platform) {}
-        return (answer, daemon)
+        return (answer, daemon, platform)
     }
 
     @Test func platformRefusalIs502WithItsStatusAndMessage() throws {
-        let (answer, daemon) = try issueAgainst(mode: "reject")
+        let (answer, daemon, platform) = try issueAgainst(mode: "reject")
         #expect(answer.status == 502)
         let error = try #require(answer.json["error"] as? [String: Any])
         #expect(error["code"] as? String == "platform_error")
@@ -33,21 +32,24 @@ import Testing
         #expect((error["message"] as? String)?.contains("商户不存在") == true)
         let status = try daemon.ipc("GET", "/v1/requests/s-reject")
         #expect(status.json["state"] as? String == "failed")
+        // The same serialNo again is a new attempt, refused again by the platform.
         let retry = try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"u-1","serialNo":"s-reject"}"#)
-        #expect(retry.status == 409)
+        #expect(retry.status == 502)
+        #expect(retry.errorCode == "platform_error")
+        #expect(platform.records().count == 2)
         let health = try daemon.ipc("GET", "/v1/health")
         #expect((health.json["lastPlatformError"] as? String)?.contains("1001") == true)
     }
 
     @Test(arguments: ["error500", "badurl", "garbage"])
     func unusableAnswersAre502(mode: String) throws {
-        let (answer, _) = try issueAgainst(mode: mode)
+        let (answer, _, _) = try issueAgainst(mode: mode)
         #expect(answer.status == 502)
         #expect(answer.errorCode == "platform_error")
     }
 
     @Test func chunkedAnswerIsRead() throws {
-        let (answer, _) = try issueAgainst(mode: "chunked")
+        let (answer, _, _) = try issueAgainst(mode: "chunked")
         #expect(answer.status == 200)
         #expect(
             answer.json["alipayAuthUrl"] as? String == "https://openauth.example/authorize?serialNo=s-chunked"
@@ -56,7 +58,7 @@ import Testing
 
     @Test func slowPlatformIs504() throws {
         let started = Date()
-        let (answer, _) = try issueAgainst(mode: "timeout", timeoutSeconds: 1)
+        let (answer, _, _) = try issueAgainst(mode: "timeout", timeoutSeconds: 1)
         #expect(answer.status == 504)
         #expect(answer.errorCode == "platform_timeout")
         #expect(Date().timeIntervalSince(started) < 20)

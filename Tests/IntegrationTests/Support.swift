@@ -108,7 +108,7 @@ final class FakePlatform: @unchecked Sendable {
         // Its stderr goes to a file, so a platform that cannot start (Python's `cryptography` missing:
         // `scripts/setup` installs it) says why in the test's failure.
         let errorPath = directory.path + "/platform-\(mode)-stderr-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
         var line = Data()
@@ -168,6 +168,8 @@ final class DaemonUnderTest: @unchecked Sendable {
     var ledgerPath: String { directory.path + "/state/bindings.jsonl" }
     var journalPath: String { directory.path + "/state/pending.jsonl" }
     var environment: [String: String] = [:]
+    /// A command the daemon runs under (e.g. `strace` and its options), the daemon's path appended.
+    var launcher: [String] = []
 
     init(
         platformUrl: String, signType: SignType = .sha256RSA, ttlSeconds: Int = 3600, maxPending: Int = 1000,
@@ -206,8 +208,9 @@ final class DaemonUnderTest: @unchecked Sendable {
     /// Starts the daemon and waits until its IPC socket answers (replaying a large ledger takes longer).
     func start(readyWithinSeconds: Double = 15) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.openidd)
-        process.arguments = ["--config", configPath]
+        let command = launcher + [Binaries.openidd, "--config", configPath]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

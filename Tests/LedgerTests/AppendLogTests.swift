@@ -21,6 +21,21 @@ import Testing
         #expect(log.path == directory.file("log"))
     }
 
+    @Test func aSyncThatFailsIsNeitherCountedNorTimed() throws {
+        // /dev/null takes the write, and fdatasync on it fails (EINVAL): the sync did not happen.
+        let observed = Mutex(0)
+        let log = try AppendLog(path: "/dev/null", durableLength: 0) { _, _ in
+            observed.withLock { $0 += 1 }
+        }
+        #expect {
+            try log.append(Array("one\n".utf8))
+        } throws: { error in
+            (error as? SystemCallError)?.call == "fdatasync"
+        }
+        #expect(log.syncCount == 0, "only syncs that completed are counted")
+        #expect(observed.withLock { $0 } == 0, "only syncs that completed are timed")
+    }
+
     @Test func newFileIsPrivate() throws {
         let directory = try TemporaryDirectory()
         _ = try AppendLog(path: directory.file("log"), durableLength: 0)

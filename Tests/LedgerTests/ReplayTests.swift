@@ -1,22 +1,22 @@
 import Ledger
 import Testing
 
-/// Replays `name` in `directory`, collecting each line and its number.
+/// Replays `name` in `directory` as start-up does (refuse on a problem, else repair a torn tail),
+/// collecting each line and its number.
 private func replay(_ directory: TemporaryDirectory, _ name: String = "log.jsonl", failOn: String? = nil)
     throws -> (
-        LineFile.Result, [(String, Int)]
+        (durableLength: Int, tornTailSavedAt: String?), [(String, Int)]
     )
 {
     var lines: [(String, Int)] = []
-    let result = try LineFile.replay(
-        path: directory.file(name), savingTornTailAt: directory.file(name + ".torn")
-    ) {
-        line, number in
+    let reading = try LineFile.read(path: directory.file(name)) { line, number in
         let text = String(decoding: line, as: UTF8.self)
         if text == failOn { throw ReplayTestError.unparsable }
         lines.append((text, number))
     }
-    return (result, lines)
+    if let refusal = LineFile.refusal(reading.problems) { throw refusal }
+    let savedAt = try LineFile.repairTornTail(reading, savingAt: directory.file(name + ".torn"))
+    return ((reading.durableLength, savedAt), lines)
 }
 
 private enum ReplayTestError: Error { case unparsable }
@@ -25,16 +25,17 @@ private enum ReplayTestError: Error { case unparsable }
     @Test func missingFile() throws {
         let directory = try TemporaryDirectory()
         var evaluated = false
-        let result = try LineFile.replay(
-            path: directory.file("none"),
-            savingTornTailAt: {
-                evaluated = true; return directory.file("t")
-            }()
-        ) {
-            _, _ in Issue.record("no lines expected")
+        let reading = try LineFile.read(path: directory.file("none")) { _, _ in
+            Issue.record("no lines expected")
         }
-        #expect(result.durableLength == 0)
-        #expect(result.tornTailSavedAt == nil)
+        let savedAt = try LineFile.repairTornTail(
+            reading,
+            savingAt: {
+                evaluated = true
+                return directory.file("t")
+            }())
+        #expect(reading.durableLength == 0)
+        #expect(savedAt == nil)
         #expect(!evaluated)
         #expect(!directory.exists("none"), "replay does not create the file")
     }

@@ -97,6 +97,71 @@ import Testing
         #expect(try directory.read(Store.ledgerName) == content)
     }
 
+    @Test func aLedgerBindingOneSerialNoToTwoOpenIdsRefusesToOpen() throws {
+        let directory = try TemporaryDirectory()
+        let content =
+            text(LedgerLine.encode(makeBinding(serialNo: "s-1", openId: "open-a"))) + "\n"
+            + text(LedgerLine.encode(makeBinding(serialNo: "s-2", openId: "open-c")))
+            + text(LedgerLine.encode(makeBinding(serialNo: "s-1", openId: "open-b")))
+        try directory.write(Store.ledgerName, content)
+        #expect {
+            try Store.open(directory: directory.path, now: t0)
+        } throws: { error in
+            let message = "\(error)"
+            return error is LedgerError && message.contains(directory.file(Store.ledgerName) + " line 4")
+                && message.contains("line 1") && message.contains("open-a") && message.contains("open-b")
+                && message.contains("refusing to start")
+        }
+        #expect(try directory.read(Store.ledgerName) == content, "no line was changed")
+    }
+
+    @Test func aLedgerBindingOneSerialNoToTwoUserIdsRefusesToOpen() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            Store.ledgerName,
+            text(LedgerLine.encode(makeBinding(serialNo: "s-1", userId: "u-1")))
+                + text(LedgerLine.encode(makeBinding(serialNo: "s-1", userId: "u-2"))))
+        #expect {
+            try Store.open(directory: directory.path, now: t0)
+        } throws: { error in
+            "\(error)".contains("line 2") && "\(error)".contains("u-1") && "\(error)".contains("u-2")
+        }
+    }
+
+    @Test func aLineRepeatedWholeIsNoContradiction() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            Store.ledgerName,
+            text(LedgerLine.encode(makeBinding(serialNo: "s-1", boundAt: t0)))
+                + text(LedgerLine.encode(makeBinding(serialNo: "s-1", boundAt: t0 + 5))))
+        let (_, replayed) = try Store.open(directory: directory.path, now: t0)
+        #expect(replayed.registry.bindingCount == 1)
+    }
+
+    @Test func replayListsEveryProblemWithoutChangingAFile() throws {
+        let directory = try TemporaryDirectory()
+        let journal = #"{"op":"unknown","serialNo":"s"}"# + "\n" + "torn"
+        let ledger =
+            text(LedgerLine.encode(makeBinding(serialNo: "s-1", openId: "open-a"))) + "{not json}\n"
+            + text(LedgerLine.encode(makeBinding(serialNo: "s-1", openId: "open-b")))
+            + text(LedgerLine.encode(makeBinding(serialNo: "s-2"))) + "{\"serialNo\""
+        try directory.write(Store.journalName, journal)
+        try directory.write(Store.ledgerName, ledger)
+        let replay = try StorageReplay.read(directory: directory.path, now: t0)
+        #expect(
+            replay.problems.map(\.path) == [
+                directory.file(Store.journalName), directory.file(Store.journalName),
+                directory.file(Store.ledgerName), directory.file(Store.ledgerName),
+                directory.file(Store.ledgerName),
+            ])
+        #expect(replay.problems.map(\.line) == [1, 2, 2, 3, 5])
+        #expect(replay.problems.map(\.refusesStart) == [true, false, true, true, false])
+        #expect(replay.registry.bindingCount == 2)
+        #expect(try directory.read(Store.journalName) == journal)
+        #expect(try directory.read(Store.ledgerName) == ledger)
+        #expect(try directory.names() == [Store.journalName, Store.ledgerName].sorted())
+    }
+
     @Test func corruptJournalLineRefusesToOpen() throws {
         let directory = try TemporaryDirectory()
         try directory.write(Store.journalName, #"{"op":"unknown","serialNo":"s"}"# + "\n")
