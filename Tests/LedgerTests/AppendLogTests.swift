@@ -30,7 +30,8 @@ import Testing
         #expect {
             try log.append(Array("one\n".utf8))
         } throws: { error in
-            (error as? SystemCallError)?.call == "fdatasync"
+            guard case .systemCall(let failure) = error as? AppendFailure else { return false }
+            return failure.call == "fdatasync"
         }
         #expect(log.syncCount == 0, "only syncs that completed are counted")
         #expect(observed.withLock { $0 } == 0, "only syncs that completed are timed")
