@@ -214,6 +214,12 @@ public enum Socket {
         setsockopt(fd.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// Ends our direction of the connection (`shutdown(2)`, `SHUT_WR`): the peer reads a FIN after what
+    /// was sent, while its own bytes may still be read. Fails only on a connection already gone.
+    public static func shutdownWrite(_ fd: FileDescriptor) {
+        _ = Glibc.shutdown(fd.rawValue, Int32(SHUT_WR))
+    }
+
     /// Sends without raising SIGPIPE on a closed peer.
     public static func send(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try retryingEINTR("send") {
