@@ -661,15 +661,21 @@ fileprivate final class Loop: @unchecked Sendable {
 
     private func discardInput(_ connection: Connection) {
         while connection.readable {
-            let count = recv(connection.fd.rawValue, readBuffer.baseAddress, readBuffer.count, 0)
-            if count > 0 { continue }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 && errno == EAGAIN {
+            let count: Int?
+            do {
+                count = try Socket.receive(connection.fd, into: readBuffer)
+            } catch {
+                close(connection)
+                return
+            }
+            guard let count else {
                 connection.readable = false
                 return
             }
-            close(connection)
-            return
+            if count == 0 {
+                close(connection)  // the client has closed: nothing more to wait for
+                return
+            }
         }
     }
 

@@ -333,8 +333,9 @@ public final class HTTPServer: @unchecked Sendable {
         let deadline = MonotonicClock.deadline(afterSeconds: lingerSeconds(limits))
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while (try? Poll.wait(fd, for: .readable, deadlineNanos: deadline)) == true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.recv(fd.rawValue, $0.baseAddress, $0.count, 0) }
-            if count == 0 || (count < 0 && errno != EINTR) { return }
+            // A blocking socket: nil is a failure here, 0 the client's end.
+            let count = buffer.withUnsafeMutableBytes { try? Socket.receive(fd, into: $0) }
+            guard let count, count > 0 else { return }
         }
     }
 
