@@ -26,7 +26,7 @@ final class LiveServer: @unchecked Sendable {
 
     init(
         _ kind: ServerKind = .threads, name: String = "test", maxConnections: Int = 16,
-        requestTimeout: Double = 0.4,
+        requestTimeout: Double = 5,
         idleTimeout: Double = 0.6, writeTimeout: Double = 10, maxConnectionsPerClient: Int? = nil,
         activity: Activity? = nil,
         handler: @escaping RequestHandler = { request, _ in
