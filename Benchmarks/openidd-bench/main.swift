@@ -89,11 +89,13 @@ struct Instance {
             atPath: directory + "/state", withIntermediateDirectories: true)
         try! md5Key.write(toFile: directory + "/md5.key", atomically: true, encoding: .utf8)
         chmod(directory + "/md5.key", 0o600)  // openidd refuses secret keys others can read
+        // Every bench client connects from 127.0.0.1, so the per-client cap is lifted.
         let config = """
             {
               "platform": { "baseUrl": "http://127.0.0.1:9", "businessId": "\(businessId)", "merchantId": "\(merchantId)",
                             "signType": "MD5", "md5KeyFile": "md5.key" },
-              "callback": { "listen": "127.0.0.1:0", "publicUrl": "https://merchant.example/cb" },
+              "callback": { "listen": "127.0.0.1:0", "publicUrl": "https://merchant.example/cb",
+                            "maxConnectionsPerClient": 100000 },
               "ipc": { "socketPath": "openidd.sock", "socketMode": "0600" },
               "storage": { "directory": "state" },
               "requests": { "maxPending": 10000000 }

@@ -38,6 +38,8 @@ public struct Configuration: Sendable {
         public var publicUrl: HTTPURL
         public var openIdField: String?
         public var trustedProxies: [CIDR]
+        /// Connections one client address may hold on the callback port; `trustedProxies` are exempt.
+        public var maxConnectionsPerClient: Int
     }
     public struct IPCSection: Sendable {
         public var socketPath: String
@@ -75,7 +77,7 @@ public struct Configuration: Sendable {
             "md5KeyFile",
             "userIdField", "timeoutSeconds",
         ],
-        "callback": ["listen", "publicUrl", "openIdField", "trustedProxies"],
+        "callback": ["listen", "publicUrl", "openIdField", "trustedProxies", "maxConnectionsPerClient"],
         "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
         "storage": ["directory", "syncCPU"],
         "requests": ["ttlSeconds", "maxPending"],
@@ -159,6 +161,10 @@ public struct Configuration: Sendable {
             }
             proxies.append(cidr)
         }
+        let perClient = try reader.number("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
+        guard perClient.rounded() == perClient else {
+            throw reader.error("callback.maxConnectionsPerClient", "must be a whole number")
+        }
 
         let socketPath = try reader.path("ipc.socketPath", default: "/run/openidd/openidd.sock")
         let modeText = try reader.string("ipc.socketMode", default: "0660")
@@ -175,7 +181,8 @@ public struct Configuration: Sendable {
             path: path,
             platform: platform,
             callback: CallbackSection(
-                listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies),
+                listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies,
+                maxConnectionsPerClient: Int(perClient)),
             ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
             storageSyncCPU: try reader.syncCPU("storage.syncCPU"),

@@ -84,8 +84,20 @@ public struct CallbackEndpoint: Sendable {
         case accepted(serialNo: String, token: String, openId: String, userId: String?)
     }
 
-    /// Checks signature and fields; what it returns is either a refusal or a callback to bind.
-    private func verify(_ request: HTTPRequest, caller: Caller) -> Verified {
+    /// 404 or 405 for a request this endpoint does not serve, decided on its head alone (so a client
+    /// that sent `Expect: 100-continue` is answered before it sends the body); nil otherwise.
+    public func headRefusal(_ request: HTTPRequest) -> HTTPResponse? {
+        guard case .refused(let response) = route(request) else { return nil }
+        return response
+    }
+
+    private enum Route {
+        case refused(HTTPResponse)
+        case callback(token: String)
+    }
+
+    /// The path token of a POST to a callback path, or the refusal of anything else.
+    private func route(_ request: HTTPRequest) -> Route {
         // Compared and cut as UTF-8 bytes (a received path is ASCII): `hasPrefix`, `count` and
         // `dropFirst` on the String walk it by Characters, which costs more than the rest of the checks.
         var path = request.path
@@ -106,9 +118,20 @@ public struct CallbackEndpoint: Sendable {
             response.headers.add("Allow", "POST")
             return .refused(response)
         }
+        return .callback(token: token)
+    }
+
+    /// Checks signature and fields; what it returns is either a refusal or a callback to bind.
+    private func verify(_ request: HTTPRequest, caller: Caller) -> Verified {
+        let token: String
+        switch route(request) {
+        case .refused(let response): return .refused(response)
+        case .callback(let routed): token = routed
+        }
 
         // 1. Signature over the auth headers as received and the raw body bytes.
         let auth = AuthHeaders(request.headers)
+        guard auth.repeated == nil else { return .refused(fail(400, "duplicate header")) }
         guard let sign = auth.sign, !sign.isEmpty else {
             return .refused(fail(401, "signature missing"))
         }
@@ -253,20 +276,35 @@ public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
     plain(status, "FAIL \(reason)")
 }
 
-/// The auth headers a callback's checks read as text (names compare without case, as HTTP does; the
-/// first of a repeated header counts, as `HTTPHeaders`' subscript has it). The signed ones go into the
-/// string to sign straight from the received bytes (`StringToSign.make(receivedHeaders:body:)`).
+/// The auth headers a callback's checks read as text (names compare without case, as HTTP does). The
+/// signed ones go into the string to sign straight from the received bytes
+/// (`StringToSign.make(receivedHeaders:body:)`).
 struct AuthHeaders {
     var sign: String?
     var signType: String?
     var businessId: String?
+    /// The first auth header sent more than once, if any: such a callback is refused, since which value
+    /// counts is a guess two parsers (a proxy's and ours) may make differently.
+    var repeated: String?
 
-    /// Three lookups, not one pass over every field: received fields stay bytes until asked for, and a
-    /// lookup settles most fields on the name's length.
+    /// A lookup per name, not one pass over every field: received fields stay bytes until asked for,
+    /// and a lookup settles most fields on the name's length.
     init(_ headers: HTTPHeaders) {
-        sign = headers["sign"]
-        signType = headers["signType"]
-        businessId = headers["businessId"]
+        let signs = headers.firstAndCount("sign")
+        let signTypes = headers.firstAndCount("signType")
+        let businessIds = headers.firstAndCount("businessId")
+        sign = signs.first
+        signType = signTypes.first
+        businessId = businessIds.first
+        if signs.count > 1 {
+            repeated = "sign"
+        } else if businessIds.count > 1 {
+            repeated = "businessId"
+        } else if signTypes.count > 1 {
+            repeated = "signType"
+        } else {
+            repeated = ["nonce", "timestamp"].first { headers.firstAndCount($0).count > 1 }
+        }
     }
 }
 

@@ -171,14 +171,24 @@ public final class Daemon: @unchecked Sendable {
         // Both listeners are served by event loops, which never block: the callback port's ledger sync
         // completes on the ledger's thread, and the IPC API's platform calls and long-polls run on
         // worker threads (see `IPCRouter.mayBlock`, `WorkerPool`).
+        var callbackLimits = EventLoopServer.Limits()
+        // One address must not take every connection; a proxy in front speaks for many clients.
+        callbackLimits.maxConnectionsPerClient = configuration.callback.maxConnectionsPerClient
+        let proxies = configuration.callback.trustedProxies
+        callbackLimits.isExemptFromClientCap = { host in proxies.contains { $0.contains(host) } }
         callbackServer = try EventLoopServer(
-            name: "callback", listener: callbackFD,
+            name: "callback", listener: callbackFD, limits: callbackLimits,
             // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
             loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
             activity: callbackActivity,
             renderError: { status, reason in
                 metrics.callbacks.refused(status: status)
                 return renderCallbackError(status: status, reason: reason)
+            },
+            headCheck: { head in
+                let refusal = endpoint.headRefusal(head)
+                if let refusal { metrics.callbacks.refused(status: refusal.status) }
+                return refusal
             },
             handler: { request, peer, responder in
                 endpoint.handle(request, peer: peer, responder: responder)
@@ -322,6 +332,9 @@ public final class Daemon: @unchecked Sendable {
         }
         if fresh.callback.trustedProxies != old.callback.trustedProxies {
             restartOnly.append("callback.trustedProxies")
+        }
+        if fresh.callback.maxConnectionsPerClient != old.callback.maxConnectionsPerClient {
+            restartOnly.append("callback.maxConnectionsPerClient")
         }
         if fresh.ipc.socketPath != old.ipc.socketPath { restartOnly.append("ipc.socketPath") }
         if fresh.ipc.socketMode != old.ipc.socketMode { restartOnly.append("ipc.socketMode") }

@@ -14,10 +14,15 @@ struct ChunkedBodyDecoder {
 
     /// A chunk-size line is hex digits and optional extensions; nothing legitimate needs more.
     static let maxSizeLineLength = 4096
+    /// Hex digits of one chunk size, leading zeros included: more only pads the framing.
+    static let maxSizeDigits = 16
 
     let maxBodyBytes: Int
     let maxTrailerBytes: Int
     private var state = State.size(scanned: 0)
+    /// Bytes after the sizes of all size lines so far (extensions): bounded together, like the
+    /// trailers, by `maxTrailerBytes`, so a small body cannot come wrapped in endless framing.
+    private var extensionBytes = 0
 
     init(maxBodyBytes: Int, maxTrailerBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
@@ -109,7 +114,9 @@ struct ChunkedBodyDecoder {
     }
 
     /// `chunk-size [ chunk-ext ]`: hex digits, then nothing or `BWS ";" ...` without control characters.
-    private func chunkSize(_ line: UnsafeBufferPointer<UInt8>, body: [UInt8]) throws(HTTPParseError) -> Int {
+    private mutating func chunkSize(_ line: UnsafeBufferPointer<UInt8>, body: [UInt8]) throws(HTTPParseError)
+        -> Int
+    {
         var size = 0
         var index = 0
         while index < line.count, let digit = ASCII.hexValue(line[index]) {
@@ -121,6 +128,13 @@ struct ChunkedBodyDecoder {
             index += 1
         }
         guard index > 0 else { throw .badRequest("chunk size is not hexadecimal") }
+        guard index <= Self.maxSizeDigits else {
+            throw .badRequest("chunk size longer than \(Self.maxSizeDigits) hex digits")
+        }
+        extensionBytes += line.count - index
+        guard extensionBytes <= maxTrailerBytes else {
+            throw .badRequest("chunk extensions longer than \(maxTrailerBytes) bytes in all")
+        }
         let extensions = line[index...].drop(while: ASCII.isWhitespace)
         guard extensions.isEmpty || extensions.first == UInt8(ascii: ";"),
             extensions.allSatisfy(ASCII.isFieldContent)

@@ -13,6 +13,9 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// The interim answer to `Expect: 100-continue` (RFC 9110 §15.2.1): the client may send the body.
+    public static let continueInterim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
     /// This response with its keep-alive bytes computed once, for an answer sent on every request
     /// (the callback's `SUCCESS`): `serialized(keepAlive: true)` then copies nothing and builds nothing.
     public func prerendered() -> HTTPResponse {

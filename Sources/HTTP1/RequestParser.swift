@@ -1,6 +1,7 @@
 /// Turns the bytes of a connection into requests (RFC 9112), strictly: this parser faces the internet,
-/// so whatever another parser might read differently is refused. Request bodies must be framed by
-/// Content-Length; chunked request bodies are answered 501.
+/// so whatever another parser might read differently is refused. Request bodies are framed by
+/// Content-Length or by the chunked coding alone (RFC 9112 §6.1, §7.1); any other transfer coding is
+/// answered 501.
 public struct RequestParser: Sendable {
     public struct Limits: Sendable {
         /// Request line plus header fields, CRLFs included; over → 431.
@@ -9,7 +10,8 @@ public struct RequestParser: Sendable {
         public var maxHeaderCount: Int = 100
         /// The request-target; over → 414.
         public var maxTargetLength: Int = 8 * 1024
-        /// A Content-Length over this is refused with 413 before any of the body is read.
+        /// A Content-Length over this is refused with 413 before any of the body is read; a chunked
+        /// body as soon as its decoded bytes would exceed it.
         public var maxBodyBytes: Int = 64 * 1024
 
         public init() {}
@@ -18,6 +20,7 @@ public struct RequestParser: Sendable {
     private enum State {
         case head
         case body(HTTPRequest, length: Int)
+        case chunkedBody(HTTPRequest, ChunkedBodyDecoder)
         case failed(HTTPParseError)
     }
 
@@ -27,6 +30,8 @@ public struct RequestParser: Sendable {
     private var consumed = 0
     private var scanner: HeadScanner
     private var state = State.head
+    /// The request whose body is awaited asked for `100 Continue` and has not been offered it yet.
+    private var continueOwed = false
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -46,8 +51,22 @@ public struct RequestParser: Sendable {
     /// Whether a request has started: bytes are buffered or a body is awaited (for header and body
     /// deadlines).
     public var hasBufferedBytes: Bool {
-        if case .body = state { return true }
-        return buffer.count > consumed
+        switch state {
+        case .body, .chunkedBody: return true
+        case .head, .failed: return buffer.count > consumed
+        }
+    }
+
+    /// The head of the request whose body is awaited, once, if it asked for `Expect: 100-continue`
+    /// (RFC 9110 §10.1.1): the server then answers `100 Continue`, or a final status if it refuses the
+    /// request on its head alone.
+    public mutating func takeContinueExpectation() -> HTTPRequest? {
+        guard continueOwed else { return nil }
+        continueOwed = false
+        switch state {
+        case .body(let request, _), .chunkedBody(let request, _): return request
+        case .head, .failed: return nil
+        }
     }
 
     /// The next complete request, or nil if more bytes are needed. Bytes after it stay buffered for the
@@ -64,21 +83,61 @@ public struct RequestParser: Sendable {
     }
 
     private mutating func advance() throws(HTTPParseError) -> HTTPRequest? {
-        if case .head = state {
-            guard let (received, length) = try readHead() else { return nil }
+        switch state {
+        case .head:
+            guard let (received, framing) = try readHead() else { return nil }
             var request = received
-            guard length > 0 else { return request }
-            // Usually the body came in with the head: the request need not wait in `state` (a copy
-            // in and a copy out of the enum, for every callback).
-            if takeBody(length, into: &request) { return request }
-            state = .body(request, length: length)
+            switch framing {
+            case .length(0):
+                return request
+            case .length(let length):
+                // Usually the body came in with the head: the request need not wait in `state` (a copy
+                // in and a copy out of the enum, for every callback).
+                if takeBody(length, into: &request) { return request }
+                state = .body(request, length: length)
+            case .chunked:
+                state = .chunkedBody(
+                    request,
+                    ChunkedBodyDecoder(
+                        maxBodyBytes: limits.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes))
+                if let complete = try decodeChunks() { return complete }
+            }
+            continueOwed = Self.expectsContinue(request)
+            return nil
+        case .body(var request, let length):
+            guard takeBody(length, into: &request) else { return nil }
+            state = .head
+            continueOwed = false
+            return request
+        case .chunkedBody:
+            guard let complete = try decodeChunks() else { return nil }
+            continueOwed = false
+            return complete
+        case .failed(let error):
+            throw error
+        }
+    }
+
+    /// Decodes the buffered part of a chunked body; the request once its last chunk and trailers are in.
+    private mutating func decodeChunks() throws(HTTPParseError) -> HTTPRequest? {
+        guard case .chunkedBody(var request, var decoder) = state else { return nil }
+        state = .head  // while `request` and `decoder` are mutated, so neither is copied
+        consumed += try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
+            try decoder.decode(UnsafeBufferPointer(rebasing: bytes[consumed...]), into: &request.body)
+        }
+        guard decoder.isComplete else {
+            state = .chunkedBody(request, decoder)
             return nil
         }
-        guard case .body(var request, let length) = state, takeBody(length, into: &request) else {
-            return nil
-        }
-        state = .head
         return request
+    }
+
+    /// `Expect: 100-continue` from an HTTP/1.1 client (an HTTP/1.0 one's is ignored, RFC 9110 §10.1.1).
+    private static func expectsContinue(_ request: HTTPRequest) -> Bool {
+        request.versionMinor >= 1
+            && request.headers.values("Expect").flatMap(ASCII.listElements).contains {
+                $0.equalsIgnoringASCIICase("100-continue")
+            }
     }
 
     /// Moves the body out of the buffer into `request` once all `length` bytes are there.
@@ -91,8 +150,14 @@ public struct RequestParser: Sendable {
         return true
     }
 
-    private mutating func readHead() throws(HTTPParseError) -> (HTTPRequest, bodyLength: Int)? {
-        let head: (HTTPRequest, bodyLength: Int)? = try buffer.withUnsafeBufferPointer {
+    /// How a request's body is delimited (RFC 9112 §6.3).
+    private enum BodyFraming {
+        case length(Int)
+        case chunked
+    }
+
+    private mutating func readHead() throws(HTTPParseError) -> (HTTPRequest, BodyFraming)? {
+        let head: (HTTPRequest, BodyFraming)? = try buffer.withUnsafeBufferPointer {
             bytes throws(HTTPParseError) in
             let unread = UnsafeBufferPointer(rebasing: bytes[consumed...])
             guard try scanner.scan(unread) else { return nil }
@@ -108,13 +173,12 @@ public struct RequestParser: Sendable {
 
     private static func request(
         from head: UnsafeBufferPointer<UInt8>, lines: [Range<Int>], limits: Limits
-    ) throws(HTTPParseError) -> (HTTPRequest, bodyLength: Int) {
+    ) throws(HTTPParseError) -> (HTTPRequest, BodyFraming) {
         let line = try RequestLine(
             parsing: UnsafeBufferPointer(rebasing: head[lines[0]]), maxTargetLength: limits.maxTargetLength)
         let headers = try FieldLines.parse(head, lines: lines.dropFirst())
         let framing = headers.framing(hostTest: isHostChar)
         try checkHost(framing.hosts, versionMinor: line.versionMinor)
-        let bodyLength = try bodyLength(framing, limits: limits)
         let (path, query) = line.origin ?? HTTPRequest.components(of: line.target)
         // An origin-form target without a query is its own path: share the string, don't copy it.
         // (Only origin-form gives a path as long as the whole target.)
@@ -123,7 +187,7 @@ public struct RequestParser: Sendable {
             method: line.method, target: line.target, path: wholeTarget ? line.target : String(path),
             query: try query.map(QueryDecoding.decode) ?? [], versionMinor: line.versionMinor,
             headers: headers, body: [])
-        return (request, bodyLength)
+        return (request, try bodyFraming(framing, of: request, limits: limits))
     }
 
     /// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host, for more than one Host, or for a Host
@@ -155,21 +219,28 @@ public struct RequestParser: Sendable {
         }
     }
 
-    /// RFC 9112 §6.3. Transfer-Encoding with Content-Length is the classic smuggling vector: refused.
-    /// Transfer-Encoding alone is 501, whatever the codings, so no request body is ever chunked.
-    private static func bodyLength(_ framing: HTTPHeaders.Framing, limits: Limits) throws(HTTPParseError)
-        -> Int
-    {
+    /// RFC 9112 §6.3. Transfer-Encoding with Content-Length is the classic smuggling vector: refused, as
+    /// is Transfer-Encoding in HTTP/1.0, whose framing it makes faulty (§6.1). Of the codings only
+    /// `chunked` alone is read; any other list is 501.
+    private static func bodyFraming(
+        _ framing: HTTPHeaders.Framing, of request: HTTPRequest, limits: Limits
+    ) throws(HTTPParseError) -> BodyFraming {
         let contentLength = try FieldLines.contentLength(framing.contentLengths)
         if framing.hasTransferEncoding {
             if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
-            throw HTTPParseError(status: 501, reason: "Transfer-Encoding in requests is not supported")
+            if request.versionMinor == 0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
+            let codings = FieldLines.transferCodings(request.headers) ?? []
+            guard codings.count == 1, codings[0].equalsIgnoringASCIICase("chunked") else {
+                throw HTTPParseError(
+                    status: 501, reason: "unsupported Transfer-Encoding \(codings.joined(separator: ", "))")
+            }
+            return .chunked
         }
-        guard let contentLength else { return 0 }
+        guard let contentLength else { return .length(0) }
         if contentLength > limits.maxBodyBytes {
             throw HTTPParseError(status: 413, reason: "body longer than \(limits.maxBodyBytes) bytes")
         }
-        return contentLength
+        return .length(contentLength)
     }
 
     private static func headScanner(_ limits: Limits) -> HeadScanner {

@@ -21,6 +21,10 @@ public struct Responder: Sendable {
 /// (say, once a ledger sync covering the request has finished on another thread).
 public typealias AsyncRequestHandler = @Sendable (HTTPRequest, Peer, Responder) -> Void
 
+/// Refuses a request on its head alone (404, 405), or nil: asked when a client waits with
+/// `Expect: 100-continue`, so it gets the final status instead of sending a body for nothing.
+public typealias HeadCheck = @Sendable (HTTPRequest) -> HTTPResponse?
+
 /// Serves HTTP/1.1 on one listening socket from epoll event loops, one thread each.
 ///
 /// For endpoints whose work never blocks, so thousands of connections cost a thread per core and no
@@ -38,6 +42,7 @@ public final class EventLoopServer: @unchecked Sendable {
     let logger: Logger
     let handler: AsyncRequestHandler
     let renderError: ErrorRenderer
+    let headCheck: HeadCheck?
     /// Told when each loop starts and ends a round of events (see `Activity`).
     let activity: Activity?
     fileprivate var loops: [Loop] = []
@@ -47,6 +52,8 @@ public final class EventLoopServer: @unchecked Sendable {
     /// Set when shutdown's grace ran out: close everything now.
     let abandonRequested = Atomic<Bool>(false)
     let openConnections = Atomic<Int>(0)
+    /// Open connections per client address, while `limits.maxConnectionsPerClient` is set.
+    private let connectionsPerClient = Locked<[String: Int]>([:])
     let finished = Condition()
     var loopsRunning = 0  // guarded by `finished`
     /// Set once, before the loops start.
@@ -56,7 +63,7 @@ public final class EventLoopServer: @unchecked Sendable {
     /// `loops` threads serve the connections (at least one); a core each is the natural number.
     public init(
         name: String, listener: FileDescriptor, limits: Limits = Limits(), loops: Int = 1, logger: Logger,
-        activity: Activity? = nil, renderError: @escaping ErrorRenderer,
+        activity: Activity? = nil, renderError: @escaping ErrorRenderer, headCheck: HeadCheck? = nil,
         handler: @escaping AsyncRequestHandler
     ) throws {
         self.name = name
@@ -66,6 +73,7 @@ public final class EventLoopServer: @unchecked Sendable {
         self.logger = logger.with("listener", name)
         self.handler = handler
         self.renderError = renderError
+        self.headCheck = headCheck
         try listener.setNonBlocking()
         // Deadlines are checked by a sweep; a quarter of the shortest timeout keeps each within 25 %.
         let shortest = min(
@@ -75,6 +83,27 @@ public final class EventLoopServer: @unchecked Sendable {
     }
 
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+
+    /// Counts a new connection from `host` against the per-client cap; false if `host` has reached it.
+    fileprivate func admitClient(_ host: String) -> Bool {
+        guard let cap = limits.maxConnectionsPerClient else { return true }
+        let exempt = limits.isExemptFromClientCap(host)
+        return connectionsPerClient.withLock { counts in
+            guard exempt || counts[host, default: 0] < cap else { return false }
+            counts[host, default: 0] += 1
+            return true
+        }
+    }
+
+    /// A connection counted at accept is gone (closed, or never served).
+    fileprivate func connectionEnded(_ peer: Peer) {
+        openConnections.subtract(1, ordering: .relaxed)
+        guard limits.maxConnectionsPerClient != nil, let host = peer.host else { return }
+        connectionsPerClient.withLock { counts in
+            let left = counts[host, default: 1] - 1
+            counts[host] = left > 0 ? left : nil
+        }
+    }
 
     /// Whether every loop has run within the last `seconds` (only meaningful with a heartbeat).
     public func acceptLoopRan(within seconds: Double) -> Bool {
@@ -218,7 +247,7 @@ fileprivate final class Loop: @unchecked Sendable {
         } else {
             // Dealt while this loop was stopping (the accept raced the shutdown).
             fd.close()
-            server.openConnections.subtract(1, ordering: .relaxed)
+            server.connectionEnded(peer)
         }
     }
 
@@ -290,13 +319,13 @@ fileprivate final class Loop: @unchecked Sendable {
         // Completions that arrive from now on find no connection and are dropped; connections dealt
         // to a stopped loop are closed.
         loopThread.store(0, ordering: .relaxed)
-        for (fd, _) in mailbox.withLock({ box in
+        for (fd, peer) in mailbox.withLock({ box in
             box.closed = true
             defer { box.connections = [] }
             return box.connections
         }) {
             fd.close()
-            server.openConnections.subtract(1, ordering: .relaxed)
+            server.connectionEnded(peer)
         }
         server.finished.withLock {
             server.loopsRunning -= 1
@@ -370,11 +399,19 @@ fileprivate final class Loop: @unchecked Sendable {
             guard let fd = accepted else { return }
             // The cap counts every loop's connections; a slot is taken before the connection is dealt.
             guard server.openConnections.load(ordering: .relaxed) < limits.maxConnections else {
-                refuse(fd)
+                refuse(fd, "connection refused: limit reached", limit: limits.maxConnections)
+                continue
+            }
+            var peer = Peer(host: Socket.peerHost(fd))
+            // One address must not take every slot (a peer holding idle connections).
+            if let host = peer.host, !server.admitClient(host) {
+                refuse(
+                    fd, "connection refused: client's limit reached",
+                    limit: limits.maxConnectionsPerClient ?? 0,
+                    client: host)
                 continue
             }
             server.openConnections.add(1, ordering: .relaxed)
-            var peer = Peer(host: Socket.peerHost(fd))
             // A Unix-socket peer is known by its credentials (SO_PEERCRED), read once, at accept.
             if peer.host == nil { peer.credentials = try? PeerCredentials.of(fd) }
             // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
@@ -387,7 +424,7 @@ fileprivate final class Loop: @unchecked Sendable {
     func admit(_ fd: FileDescriptor, peer: Peer) {
         if stopRequested {
             fd.close()
-            server.openConnections.subtract(1, ordering: .relaxed)
+            server.connectionEnded(peer)
             return
         }
         generation += 1
@@ -402,7 +439,7 @@ fileprivate final class Loop: @unchecked Sendable {
         } catch {
             fd.close()
             freeSlots.append(slot)
-            server.openConnections.subtract(1, ordering: .relaxed)
+            server.connectionEnded(peer)
             return
         }
         connections[slot] = connection
@@ -411,19 +448,16 @@ fileprivate final class Loop: @unchecked Sendable {
         drive(connection)
     }
 
-    /// Over the cap: say so and close, so the client neither hangs nor retries blindly. Logged first,
+    /// Over a cap: say so and close, so the client neither hangs nor retries blindly. Logged first,
     /// so the line exists by the time the client sees the refusal, and at most once per 10 s with the
     /// count since, so a flood cannot fill the disk.
-    private func refuse(_ fd: FileDescriptor) {
+    private func refuse(_ fd: FileDescriptor, _ message: String, limit: Int, client: String? = nil) {
         refusalsSinceLog += 1
         let now = MonotonicClock.nowNanos()
         if lastRefusalLog == 0 || now - lastRefusalLog > 10_000_000_000 {
-            logger.warning(
-                "connection refused: limit reached",
-                [
-                    ("limit", String(limits.maxConnections)),
-                    ("refusedSinceLastReport", String(refusalsSinceLog)),
-                ])
+            var fields = [("limit", String(limit)), ("refusedSinceLastReport", String(refusalsSinceLog))]
+            if let client { fields.append(("client", client)) }
+            logger.warning(message, fields)
             lastRefusalLog = now
             refusalsSinceLog = 0
         }
@@ -463,15 +497,24 @@ fileprivate final class Loop: @unchecked Sendable {
             if connection.pendingOutput > 0 {
                 guard flush(connection) else { return }
                 if connection.closeAfterWrite {
-                    close(connection)
-                    return
+                    if connection.lingerAfterWrite {
+                        beginLingering(connection)
+                    } else {
+                        close(connection)
+                        return
+                    }
                 }
+            }
+            if connection.lingerDeadline != 0 {
+                discardInput(connection)
+                return
             }
             let request: HTTPRequest?
             do {
                 request = try connection.parser.next()
             } catch {
                 queue(renderError(error.status, error.reason), on: connection, keepAlive: false)
+                connection.lingerAfterWrite = true
                 continue
             }
             if let request {
@@ -479,6 +522,17 @@ fileprivate final class Loop: @unchecked Sendable {
                 continue
             }
             // More bytes needed.
+            if let head = connection.parser.takeContinueExpectation() {
+                if let refusal = server.headCheck?(head) {
+                    // The body is never read: the connection cannot carry another request.
+                    queue(refusal, on: connection, keepAlive: false)
+                    connection.lingerAfterWrite = true
+                } else {
+                    connection.output = HTTPResponse.continueInterim
+                    connection.outputOffset = 0
+                }
+                continue
+            }
             let midRequest = connection.parser.hasBufferedBytes
             if !midRequest && stopRequested {
                 close(connection)
@@ -486,7 +540,9 @@ fileprivate final class Loop: @unchecked Sendable {
             }
             guard connection.readable else {
                 let now = MonotonicClock.nowNanos()
-                if midRequest {
+                // A new connection's first request is due within the request timeout too: one that
+                // sends nothing must not hold a slot for the keep-alive time.
+                if midRequest || !connection.served {
                     if connection.requestDeadline == 0 {
                         connection.requestDeadline = now + UInt64(limits.requestTimeoutSeconds * 1e9)
                     }
@@ -499,7 +555,7 @@ fileprivate final class Loop: @unchecked Sendable {
             }
             let count = recv(connection.fd.rawValue, readBuffer.baseAddress, readBuffer.count, 0)
             if count > 0 {
-                if !midRequest {
+                if connection.requestDeadline == 0 {
                     connection.requestDeadline =
                         MonotonicClock.nowNanos() + UInt64(limits.requestTimeoutSeconds * 1e9)
                 }
@@ -519,6 +575,7 @@ fileprivate final class Loop: @unchecked Sendable {
 
     private func dispatch(_ request: HTTPRequest, on connection: Connection) {
         connection.awaiting = true
+        connection.served = true
         connection.requestDeadline = 0
         connection.deadline = 0  // the handler's time is not the client's
         connection.keepAlive = request.keepAlive
@@ -579,13 +636,45 @@ fileprivate final class Loop: @unchecked Sendable {
             guard let connection = connections[slot], connection.deadline != 0, connection.deadline <= now
             else { continue }
             connection.deadline = 0
-            if connection.pendingOutput > 0 || connection.awaiting {
+            if connection.pendingOutput > 0 || connection.awaiting || connection.lingerDeadline != 0 {
                 close(connection)
             } else if connection.parser.hasBufferedBytes {
                 queue(renderError(408, "request not received in time"), on: connection, keepAlive: false)
+                connection.lingerAfterWrite = true
                 drive(connection)
             } else {
                 close(connection)
+            }
+        }
+    }
+
+    /// After an error answer to a request not read to its end: closing now, with its bytes unread,
+    /// would reset the connection and could destroy the answer before the client reads it (RFC 9112
+    /// §9.6). So send a FIN, and read and drop what the client still sends, until it closes or the
+    /// linger time passes (the sweep then closes it).
+    private func beginLingering(_ connection: Connection) {
+        Socket.shutdownWrite(connection.fd)
+        connection.lingerDeadline =
+            MonotonicClock.nowNanos() + UInt64(lingerSeconds(limits) * 1e9)
+        connection.deadline = connection.lingerDeadline
+    }
+
+    private func discardInput(_ connection: Connection) {
+        while connection.readable {
+            let count: Int?
+            do {
+                count = try Socket.receive(connection.fd, into: readBuffer)
+            } catch {
+                close(connection)
+                return
+            }
+            guard let count else {
+                connection.readable = false
+                return
+            }
+            if count == 0 {
+                close(connection)  // the client has closed: nothing more to wait for
+                return
             }
         }
     }
@@ -598,7 +687,7 @@ fileprivate final class Loop: @unchecked Sendable {
         connections[connection.slot] = nil
         freeSlots.append(connection.slot)
         openHere -= 1
-        server.openConnections.subtract(1, ordering: .relaxed)
+        server.connectionEnded(connection.peer)
     }
 }
 
@@ -618,6 +707,13 @@ private final class Connection {
     var output: [UInt8] = []
     var outputOffset = 0
     var closeAfterWrite = false
+    /// The answer being written refuses a request not read to its end: linger after it (see
+    /// `beginLingering`).
+    var lingerAfterWrite = false
+    /// While lingering, when the connection is closed at the latest; 0 otherwise.
+    var lingerDeadline: UInt64 = 0
+    /// A request has been handed to the handler (the idle timeout applies between requests).
+    var served = false
     var closed = false
     /// When the current request must be complete (set at its first byte).
     var requestDeadline: UInt64 = 0

@@ -25,6 +25,9 @@ func beatIsRecent(_ beat: UInt64, now: UInt64, within seconds: Double) -> Bool {
     beat >= now || now - beat <= UInt64(seconds * 1e9)
 }
 
+/// How long a connection closed after an error answer reads and drops the client's remaining bytes.
+func lingerSeconds(_ limits: HTTPServer.Limits) -> Double { min(limits.requestTimeoutSeconds, 2) }
+
 /// Request ids count up across all listeners of the process.
 let requestCounter = Atomic<UInt64>(0)
 
@@ -69,7 +72,12 @@ public final class HTTPServer: @unchecked Sendable {
     public struct Limits: Sendable {
         public var parser = RequestParser.Limits()
         public var maxConnections = 1024
-        /// A started request (headers and body) must arrive within this time.
+        /// Connections one client address may hold at once; over → 503. nil: no such cap.
+        public var maxConnectionsPerClient: Int? = nil
+        /// Addresses the per-client cap does not apply to (trusted proxies speak for many clients).
+        public var isExemptFromClientCap: @Sendable (String) -> Bool = { _ in false }
+        /// A started request (headers and body), and a new connection's first request, must arrive
+        /// within this time.
         public var requestTimeoutSeconds = 10.0
         /// A keep-alive connection with no request in progress is closed after this time.
         public var idleTimeoutSeconds = 60.0
@@ -90,6 +98,8 @@ public final class HTTPServer: @unchecked Sendable {
     private let state = Condition()
     // Guarded by `state`.
     private var openConnections = 0
+    /// Open connections per client address, while `limits.maxConnectionsPerClient` is set.
+    private var connectionsPerClient: [String: Int] = [:]
     private var stopping = false
     private var acceptLoopDone = false
     /// Set once, before the accept thread starts.
@@ -181,15 +191,29 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func admit(_ connection: FileDescriptor) {
-        let admitted = state.withLock {
-            guard openConnections < limits.maxConnections else { return false }
-            openConnections += 1
-            return true
+        let host = Socket.peerHost(connection)
+        let clientCap = limits.maxConnectionsPerClient.flatMap { cap in
+            host.map { (host: $0, cap: limits.isExemptFromClientCap($0) ? Int.max : cap) }
         }
-        guard admitted else {
-            // Over the cap: say so and close, so the client neither hangs nor retries blindly.
+        let refusal: (message: String, limit: Int)? = state.withLock {
+            guard openConnections < limits.maxConnections else {
+                return ("connection refused: limit reached", limits.maxConnections)
+            }
+            if let clientCap {
+                guard connectionsPerClient[clientCap.host, default: 0] < clientCap.cap else {
+                    return ("connection refused: client's limit reached", clientCap.cap)
+                }
+                connectionsPerClient[clientCap.host, default: 0] += 1
+            }
+            openConnections += 1
+            return nil
+        }
+        if let refusal {
+            // Over a cap: say so and close, so the client neither hangs nor retries blindly.
             // Logged first, so the line exists by the time the client sees the refusal.
-            logger.warning("connection refused: limit reached", [("limit", String(limits.maxConnections))])
+            var fields = [("limit", String(refusal.limit))]
+            if let clientCap { fields.append(("client", clientCap.host)) }
+            logger.warning(refusal.message, fields)
             var response = renderError(503, "too many connections")
             response.headers.set("Retry-After", "1")
             let bytes = response.serialized(keepAlive: false)
@@ -200,10 +224,16 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         let thread = Thread { [self] in
-            serve(connection)
+            serve(connection, host: host)
             connection.close()
             state.withLock {
                 openConnections -= 1
+                if let clientCap {
+                    connectionsPerClient[clientCap.host, default: 1] -= 1
+                    if connectionsPerClient[clientCap.host] == 0 {
+                        connectionsPerClient[clientCap.host] = nil
+                    }
+                }
                 state.broadcast()
             }
         }
@@ -213,16 +243,19 @@ public final class HTTPServer: @unchecked Sendable {
 
     // MARK: - One connection
 
-    private func serve(_ fd: FileDescriptor) {
+    private func serve(_ fd: FileDescriptor, host: String?) {
         var timeout = timeval(tv_sec: Int(limits.writeTimeoutSeconds), tv_usec: 0)
         setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var peer = Peer(host: Socket.peerHost(fd))
+        var peer = Peer(host: host)
         if peer.host == nil { peer.credentials = try? PeerCredentials.of(fd) }
         // Answers are written whole; never hold one back waiting for the peer's ACK (Nagle).
         if peer.host != nil { Socket.setNoDelay(fd) }
         var parser = RequestParser(limits: limits.parser)
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        var requestDeadline: UInt64 = 0
+        // The first request's head is due within the request timeout of the connection's start: a
+        // connection that sends nothing must not hold a slot for the keep-alive time.
+        var requestDeadline = MonotonicClock.deadline(afterSeconds: limits.requestTimeoutSeconds)
+        var served = false
         var ignoreWake = false
 
         while true {
@@ -230,11 +263,12 @@ public final class HTTPServer: @unchecked Sendable {
             do {
                 request = try parser.next()
             } catch {
-                _ = send(renderError(error.status, error.reason), keepAlive: false, on: fd)
+                if send(renderError(error.status, error.reason), keepAlive: false, on: fd) { linger(fd) }
                 return
             }
             if let request {
                 requestDeadline = 0
+                served = true
                 let stoppingNow = isStopping
                 var context = peer
                 context.requestId = nextRequestId(prefix: requestIdPrefix)
@@ -245,13 +279,17 @@ public final class HTTPServer: @unchecked Sendable {
             }
 
             // More bytes needed.
+            if parser.takeContinueExpectation() != nil {
+                let sent = HTTPResponse.continueInterim.withUnsafeBytes { try? Socket.send(fd, $0) }
+                guard sent == HTTPResponse.continueInterim.count else { return }
+            }
             let midRequest = parser.hasBufferedBytes
             if !midRequest && isStopping { return }
             if midRequest && requestDeadline == 0 {
                 requestDeadline = MonotonicClock.deadline(afterSeconds: limits.requestTimeoutSeconds)
             }
             let deadline =
-                midRequest
+                midRequest || !served
                 ? requestDeadline : MonotonicClock.deadline(afterSeconds: limits.idleTimeoutSeconds)
             let watched = ignoreWake ? [fd] : [fd, wake.readEnd]
             let ready: Int?
@@ -261,8 +299,10 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
             guard let ready else {
-                if midRequest {
-                    _ = send(renderError(408, "request not received in time"), keepAlive: false, on: fd)
+                if midRequest,
+                    send(renderError(408, "request not received in time"), keepAlive: false, on: fd)
+                {
+                    linger(fd)
                 }
                 return
             }
@@ -277,10 +317,25 @@ public final class HTTPServer: @unchecked Sendable {
                 if count < 0 && errno == EINTR { continue }
                 return
             }
-            if !midRequest {
+            if requestDeadline == 0 {
                 requestDeadline = MonotonicClock.deadline(afterSeconds: limits.requestTimeoutSeconds)
             }
             buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+    }
+
+    /// After an error answer to a request not read to its end: closing now, with its bytes unread,
+    /// would reset the connection and could destroy the answer before the client reads it (RFC 9112
+    /// §9.6). So send a FIN, and read and drop what the client still sends, until it closes or
+    /// `lingerSeconds` pass.
+    private func linger(_ fd: FileDescriptor) {
+        Socket.shutdownWrite(fd)
+        let deadline = MonotonicClock.deadline(afterSeconds: lingerSeconds(limits))
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while (try? Poll.wait(fd, for: .readable, deadlineNanos: deadline)) == true {
+            // A blocking socket: nil is a failure here, 0 the client's end.
+            let count = buffer.withUnsafeMutableBytes { try? Socket.receive(fd, into: $0) }
+            guard let count, count > 0 else { return }
         }
     }
 

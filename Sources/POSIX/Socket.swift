@@ -214,6 +214,24 @@ public enum Socket {
         setsockopt(fd.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// Reads into `buffer` (`recv(2)`, EINTR retried): the byte count, 0 once the peer has ended its
+    /// direction, nil when nothing is waiting on a non-blocking socket (EAGAIN).
+    public static func receive(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer) throws
+        -> Int?
+    {
+        do {
+            return try retryingEINTR("recv") { Glibc.recv(fd.rawValue, buffer.baseAddress, buffer.count, 0) }
+        } catch let error as SystemCallError where error.errno == EAGAIN {
+            return nil
+        }
+    }
+
+    /// Ends our direction of the connection (`shutdown(2)`, `SHUT_WR`): the peer reads a FIN after what
+    /// was sent, while its own bytes may still be read. Fails only on a connection already gone.
+    public static func shutdownWrite(_ fd: FileDescriptor) {
+        _ = Glibc.shutdown(fd.rawValue, Int32(SHUT_WR))
+    }
+
     /// Sends without raising SIGPIPE on a closed peer.
     public static func send(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try retryingEINTR("send") {

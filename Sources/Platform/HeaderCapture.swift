@@ -56,6 +56,14 @@ public enum HeaderCapture {
         }
         // A complete head always parses to a request; nil would mean the parser wants more bytes.
         guard let request else { throw ParseError(description: "the header lines are incomplete") }
+        // The daemon answers a callback with a repeated auth header `400 FAIL duplicate header`.
+        if let name = (["sign"] + StringToSign.signedHeaderNames).first(where: {
+            request.headers.firstAndCount($0).count > 1
+        }) {
+            throw ParseError(
+                description:
+                    "openidd would refuse these headers (HTTP 400): header \(name) appears more than once")
+        }
         return request.headers
     }
 

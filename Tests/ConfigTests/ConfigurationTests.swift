@@ -431,6 +431,14 @@ import Testing
         #expect(try parse(["callback.trustedProxies": [String]()]).callback.trustedProxies.isEmpty)
     }
 
+    @Test func maxConnectionsPerClient() throws {
+        #expect(try parse().callback.maxConnectionsPerClient == 64)
+        #expect(try parse(["callback.maxConnectionsPerClient": 8]).callback.maxConnectionsPerClient == 8)
+        for bad: Any in [0, 1.5, 100_001, "64"] {
+            expectError(["callback.maxConnectionsPerClient": bad], key: "callback.maxConnectionsPerClient")
+        }
+    }
+
     @Test func trustedProxiesInvalid() {
         expectError(
             ["callback.trustedProxies": ["10.0.0.0/8", "10.0.0.0/33"]], key: "callback.trustedProxies[1]",

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Daemon
 
-/// The callback's auth headers read as text: each the first field of its name, whatever its case.
+/// The callback's auth headers read as text, whatever their case; a repeated one named.
 @Suite struct AuthHeadersTests {
     @Test func picksEachAuthHeaderIgnoringCaseAndTheRest() {
         let headers = HTTPHeaders([
@@ -19,14 +19,21 @@ import Testing
         #expect(auth.businessId == "B")
     }
 
-    @Test func theFirstOfARepeatedHeaderCountsAsTheSubscriptHasIt() {
-        let headers = HTTPHeaders([
-            ("sign", "first"), ("Sign", "second"), ("businessId", "b1"), ("BUSINESSID", "b2"),
-        ])
-        let auth = AuthHeaders(headers)
-        #expect(auth.sign == "first")
-        #expect(auth.sign == headers["sign"])
-        #expect(auth.businessId == "b1")
+    /// Which of two values is the real one is not a guess to make: two parsers that guess differently
+    /// are how requests get smuggled.
+    @Test(arguments: ["sign", "businessId", "nonce", "timestamp", "signType"])
+    func aRepeatedAuthHeaderIsNamed(name: String) {
+        let fields = [
+            ("sign", "S"), ("businessId", "B"), ("nonce", "N"), ("timestamp", "1"), ("signType", "MD5"),
+        ]
+        #expect(AuthHeaders(HTTPHeaders(fields)).repeated == nil)
+        let doubled = HTTPHeaders(fields + [(name.uppercased(), "second")])
+        #expect(AuthHeaders(doubled).repeated == name)
+    }
+
+    @Test func otherRepeatedHeadersAreNotTheChecksConcern() {
+        let headers = HTTPHeaders([("sign", "S"), ("Accept", "a"), ("Accept", "b")])
+        #expect(AuthHeaders(headers).repeated == nil)
     }
 
     @Test func missingHeadersAreNil() {

@@ -58,6 +58,24 @@ import Testing
         #expect(parsed.status == 400)
     }
 
+    /// Each size line is bounded, and so is what all of them add to the data: extensions count together
+    /// against the trailer (header) limit, and a size has at most 16 hex digits, leading zeros included.
+    /// Otherwise a small body could come wrapped in gigabytes of framing.
+    @Test func boundsTheFramingAroundTheData() {
+        let extensionLine = "1;" + String(repeating: "e", count: 40) + "\r\nx\r\n"
+        let fewExtensions = parseResponses(
+            head + String(repeating: extensionLine, count: 3) + "0\r\n\r\n", maxHeaderBytes: 256)
+        #expect(fewExtensions.messages.first?.body == Array("xxx".utf8))
+        let manyExtensions = parseResponses(
+            head + String(repeating: extensionLine, count: 10), maxHeaderBytes: 256)
+        #expect(manyExtensions.status == 400, "\(manyExtensions.error?.description ?? "no error")")
+        #expect(
+            parseResponses(head + "0000000000000001\r\nx\r\n0\r\n\r\n").messages.first?.body == [
+                UInt8(ascii: "x")
+            ])
+        #expect(parseResponses(head + "00000000000000001\r\nx\r\n").status == 400)
+    }
+
     @Test func boundsTheTrailerSection() {
         let trailer = "X: \(String(repeating: "v", count: 100))\r\n\r\n"
         #expect(parseResponses(head + "0\r\n" + trailer, maxHeaderBytes: 64).status == 431)

@@ -220,10 +220,17 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            501
+        ),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", 501),
-        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
+        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n", 400),
         // Query
         ("GET /?a=%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         ("GET /?a=%4 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
@@ -258,12 +265,86 @@ import Testing
         #expect(parsed.status == 400)
     }
 
-    @Test func refusesChunkedRequestsConsistently() {
-        #expect(
-            parseRequests("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n").status
-                == 501)
-        #expect(
-            parseRequests("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: CHUNKED\r\n\r\n").status == 501)
+    // MARK: Chunked bodies (RFC 9112 §7.1)
+
+    @Test func decodesAChunkedBodyAndDropsItsTrailers() throws {
+        let parsed = parseRequests(
+            "POST /c HTTP/1.1\r\nHost: a\r\ntransfer-encoding: CHUNKED\r\n\r\n"
+                + "5;name=\"a b\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\n\r\n"
+                + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(parsed.error == nil)
+        #expect(parsed.messages.map(\.path) == ["/c", "/next"])
+        let request = try #require(parsed.messages.first)
+        #expect(request.body == Array("hello world".utf8))
+        #expect(request.headers["X-Checksum"] == nil)
+        #expect(request.keepAlive)
+    }
+
+    @Test func aChunkedBodyInProgressIsARequestInProgress() {
+        let parsed = parseRequests(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        #expect(parsed.messages.isEmpty)
+        #expect(parsed.error == nil)
+        #expect(parsed.hasBufferedBytes)
+    }
+
+    @Test func theBodyLimitCountsDecodedBytes() {
+        var limits = RequestParser.Limits()
+        limits.maxBodyBytes = 10
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        // Ten bytes of data in more than ten bytes of framing: within the limit.
+        let atLimit = parseRequests(
+            head + "5;\(String(repeating: "x", count: 40))\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n",
+            limits: limits)
+        #expect(atLimit.messages.first?.body == Array("0123456789".utf8))
+        let over = parseRequests(head + "5\r\n01234\r\n6\r\n", limits: limits)
+        #expect(over.status == 413, "\(over.error?.description ?? "no error")")
+    }
+
+    @Test func chunkSizeLinesAndTrailersAreBounded() {
+        var limits = RequestParser.Limits()
+        limits.maxHeaderBytes = 256
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let longSizeLine = parseRequests(head + "1;" + String(repeating: "e", count: 5000), limits: limits)
+        #expect(longSizeLine.status == 400)
+        let longTrailers = parseRequests(
+            head + "0\r\nX-T: \(String(repeating: "t", count: 300))\r\n\r\n", limits: limits)
+        #expect(longTrailers.status == 431)
+    }
+
+    // MARK: Expect: 100-continue (RFC 9110 §10.1.1)
+
+    @Test func aHeadThatExpects100ContinueIsOfferedOnceBeforeItsBody() throws {
+        var parser = RequestParser()
+        parser.append(
+            Array("POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n".utf8))
+        #expect(try parser.next() == nil)
+        let head = parser.takeContinueExpectation()
+        #expect(head?.path == "/e")
+        #expect(parser.takeContinueExpectation() == nil)
+        parser.append(Array("abc".utf8))
+        #expect(try parser.next()?.body == Array("abc".utf8))
+    }
+
+    @Test func noContinueIsOwedForABodyAlreadyReceivedOrNoBodyOrHTTP10() throws {
+        for input in [
+            "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx",
+            "GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n",
+            "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n",
+        ] {
+            var parser = RequestParser()
+            parser.append(Array(input.utf8))
+            _ = try parser.next()
+            #expect(parser.takeContinueExpectation() == nil, "\(input)")
+        }
+        var chunked = RequestParser()
+        chunked.append(
+            Array(
+                "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .utf8))
+        #expect(try chunked.next() == nil)
+        #expect(chunked.takeContinueExpectation() != nil)
     }
 
     @Test func errorsAreFinal() throws {

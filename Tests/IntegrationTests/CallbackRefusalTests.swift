@@ -39,6 +39,18 @@ import Testing
         }
     }
 
+    /// A repeated auth header is refused before anything is believed: which value counts is a guess two
+    /// parsers (a proxy's and ours) may make differently. The first of each is a valid signature here.
+    @Test func aRepeatedAuthHeaderIs400() throws {
+        let f = try Fixture()
+        let body = callbackBody(serialNo: f.serialNo, openId: "oid-1")
+        for (name, value) in [("Sign", "AAAA"), ("businessid", "another-business"), ("nonce", "n2")] {
+            f.expectRefused(
+                try f.daemon.callback(token: f.token, body: body) { $0.append((name, value)) }, 400,
+                "duplicate header")
+        }
+    }
+
     @Test func badSignaturesAre401() throws {
         let f = try Fixture()
         let body = callbackBody(serialNo: f.serialNo, openId: "oid-1")
@@ -317,9 +329,18 @@ import Testing
                 "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
                     + smuggled, "400"
             ),
+            // A chunked body is read to its last chunk; one whose size is not plain hex is refused.
             (
-                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x0\r\n\r\n"
+                    + smuggled, "400"
+            ),
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + smuggled,
                 "501"
+            ),
+            (
+                "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n"
+                    + smuggled, "501"
             ),
             (
                 "POST \(path) HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n" + smuggled,
@@ -346,10 +367,19 @@ import Testing
         }
         #expect(f.daemon.ledgerLines().isEmpty, "a smuggled callback was bound")
 
-        // A flood of idle connections, then the real callback still binds.
+        // A flood of idle connections (from another address than the platform's: one address may
+        // hold only `callback.maxConnectionsPerClient`), then the real callback still binds.
         var flood: [Int32] = []
         for _ in 0..<300 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var source = sockaddr_in()
+            source.sin_family = sa_family_t(AF_INET)
+            source.sin_addr.s_addr = inet_addr("127.0.0.2")
+            _ = withUnsafePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(f.daemon.callbackPort).bigEndian

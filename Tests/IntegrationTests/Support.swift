@@ -292,7 +292,7 @@ final class DaemonUnderTest: @unchecked Sendable {
     func callback(
         token: String, body: String, signType: SignType? = nil, signWith keys: SigningKeys? = nil,
         mutateHeaders: (inout [(name: String, value: String)]) -> Void = { _ in }, path: String? = nil,
-        method: String = "POST"
+        method: String = "POST", timeoutSeconds: Double = 10
     ) throws -> Answer {
         let bytes = Array(body.utf8)
         let type = signType ?? .sha256RSA
@@ -309,7 +309,7 @@ final class DaemonUnderTest: @unchecked Sendable {
         let response = try HTTPClient().send(
             method: method, target: path ?? "/openidd/callback/\(token)", headers: headers, body: bytes,
             to: .url(url),
-            timeoutSeconds: 10)
+            timeoutSeconds: timeoutSeconds)
         return Answer(status: response.status, body: response.body)
     }
 }

@@ -76,6 +76,15 @@ import Testing
         #expect(throws: HeaderCapture.ParseError.self) { try parse("bad name: n\n") }
     }
 
+    @Test func aRepeatedAuthHeaderIsRefusedAsTheDaemonRefusesIt() throws {
+        let error = try #require(throws: HeaderCapture.ParseError.self) {
+            try parse("sign: A==\nbusinessId: b\nSign: B==\n")
+        }
+        #expect(error.description.contains("openidd would refuse"))
+        #expect(error.description.contains("sign"))
+        #expect(try parse("Accept: a\nAccept: b\nsign: A==\n").count == 3)
+    }
+
     @Test func emptyCaptureIsRefused() throws {
         #expect(throws: HeaderCapture.ParseError.self) { try parse("") }
         #expect(throws: HeaderCapture.ParseError.self) { try parse("POST /cb HTTP/1.1\r\n\r\n") }
