@@ -66,28 +66,17 @@ public final class AppendLog: @unchecked Sendable {
     private var flushStartedAt: UInt64 = 0
     private let observer: FlushObserver?
     private let completionScope: CompletionScope?
-    /// The threads whose bursts of work append with completions (the callback loops), and how long a
-    /// sync may wait for their running bursts to end (see `Activity`).
-    private let producers: Activity?
-    private let holdNanos: UInt64
-    /// Which CPU the flusher thread runs on, if the owner chose one (see `SyncPlacement`).
-    public let placement: SyncPlacement?
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted); a
     /// symbolic link at `path` is refused.
     public init(
         path: String, durableLength: Int, observer: FlushObserver? = nil,
-        completionScope: CompletionScope? = nil, producers: Activity? = nil,
-        holdSeconds: Double = 0.000_25, placement: SyncPlacement? = nil,
-        onDetached: (@Sendable (DetachedFile) -> Void)? = nil
+        completionScope: CompletionScope? = nil, onDetached: (@Sendable (DetachedFile) -> Void)? = nil
     ) throws {
         self.path = path
         self.onDetached = onDetached
-        self.placement = placement
         self.observer = observer
         self.completionScope = completionScope
-        self.producers = producers
-        self.holdNanos = UInt64(holdSeconds * 1e9)
         let existed = FileSystem.exists(path)
         fd = try FileDescriptor.openStorageFile(path, O_WRONLY | O_CREAT)
         identity = try fd.status(subject: path)
@@ -156,7 +145,6 @@ public final class AppendLog: @unchecked Sendable {
     /// holds no thread (and can be freed).
     private func flusherLoop() {
         CurrentThread.setName("ledger-sync")
-        placement?.threadStarted()
         condition.lock()
         while true {
             while queuedCompletions.isEmpty || flushing {
@@ -167,19 +155,10 @@ public final class AppendLog: @unchecked Sendable {
                     return
                 }
             }
-            if let producers {
-                // Lines that the producers' running bursts are about to append ride on this sync.
-                condition.unlock()
-                producers.waitForBurstsInProgress(untilNanos: MonotonicClock.nowNanos() + holdNanos)
-                condition.lock()
-                // A synchronous append may have flushed the batch meanwhile.
-                if queuedCompletions.isEmpty || flushing { continue }
-            }
             var (calls, result) = flushQueued()
             condition.unlock()
             run(calls, result)
             calls.removeAll(keepingCapacity: true)
-            placement?.cycleFinished()
             condition.lock()
             spareCompletions = calls
         }

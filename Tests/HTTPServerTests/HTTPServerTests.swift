@@ -27,7 +27,7 @@ final class LiveServer: @unchecked Sendable {
     init(
         _ kind: ServerKind = .threads, name: String = "test", maxConnections: Int = 16,
         requestTimeout: Double = 0.4,
-        idleTimeout: Double = 0.6, writeTimeout: Double = 10, activity: Activity? = nil,
+        idleTimeout: Double = 0.6, writeTimeout: Double = 10,
         handler: @escaping RequestHandler = { request, _ in
             HTTPResponse(status: 200, body: Array("path=\(request.path) body=\(request.body.count)".utf8))
         }
@@ -55,7 +55,7 @@ final class LiveServer: @unchecked Sendable {
             // Two loops, so connections are dealt from the accepting loop to another one as well.
             loop = try EventLoopServer(
                 name: name, listener: listener, limits: limits, loops: 2, logger: Logger(sink: log),
-                activity: activity, renderError: renderError,
+                renderError: renderError,
                 handler: { request, peer, responder in
                     if inline {
                         responder.respond(handler(request, peer))

@@ -144,60 +144,6 @@ import Testing
         #expect(UInt64(final.scopes) == log.syncCount, "one scope per synced batch")
     }
 
-    @Test func aSyncWaitsForTheProducersRunningBurstAndCoversWhatItAppends() throws {
-        let directory = try TemporaryDirectory()
-        let producers = Activity()
-        let loop = producers.register()
-        let log = try AppendLog(
-            path: directory.file("log"), durableLength: 0, producers: producers, holdSeconds: 3600)
-        let done = Mutex<[String]>([])
-        let group = DispatchGroup()
-        producers.begin(loop)
-        group.enter()
-        log.append(Array("one\n".utf8)) { error in
-            done.withLock { $0.append(error == nil ? "one" : "one failed") }
-            group.leave()
-        }
-        // Long enough for the flusher to have synced "one" on its own, were it not waiting.
-        usleep(200_000)
-        #expect(log.syncCount == 0, "no sync while the burst runs")
-        group.enter()
-        log.append(Array("two\n".utf8)) { error in
-            done.withLock { $0.append(error == nil ? "two" : "two failed") }
-            group.leave()
-        }
-        producers.end(loop)
-        #expect(group.wait(timeout: .now() + 10) == .success)
-        #expect(done.withLock { $0 } == ["one", "two"])
-        #expect(log.syncCount == 1, "both lines on one sync")
-        #expect(try directory.read("log") == "one\ntwo\n")
-    }
-
-    @Test func aBurstThatDoesNotEndHoldsTheSyncOnlyForTheHoldTime() throws {
-        let directory = try TemporaryDirectory()
-        let producers = Activity()
-        producers.begin(producers.register())
-        let log = try AppendLog(
-            path: directory.file("log"), durableLength: 0, producers: producers, holdSeconds: 0.01)
-        let group = DispatchGroup()
-        group.enter()
-        log.append(Array("one\n".utf8)) { _ in group.leave() }
-        #expect(group.wait(timeout: .now() + 10) == .success)
-        #expect(try directory.read("log") == "one\n")
-        #expect(producers.burstsRunning == 1)
-    }
-
-    @Test func aSynchronousAppendDoesNotWaitForTheProducers() throws {
-        let directory = try TemporaryDirectory()
-        let producers = Activity()
-        producers.begin(producers.register())
-        let log = try AppendLog(
-            path: directory.file("log"), durableLength: 0, producers: producers, holdSeconds: 3600)
-        // The journal's path (auth links): the caller leads its own sync.
-        try log.append(Array("one\n".utf8))
-        #expect(try directory.read("log") == "one\n")
-    }
-
     @Test func asynchronousAppendsFromManyThreadsShareSyncsAndMixWithSynchronousOnes() throws {
         let directory = try TemporaryDirectory()
         let log = try AppendLog(path: directory.file("log"), durableLength: 0)
