@@ -45,7 +45,7 @@ let package = Package(
         // Durable storage: the bindings ledger and the pending-request journal.
         .target(name: "Ledger", dependencies: ["POSIX", "Correlation", "JSON"]),
         // The configuration file: strict parsing and validation.
-        .target(name: "Config", dependencies: ["Crypto", "HTTPClient", "JSON", "Ledger", "Logging", "Platform", "POSIX"]),
+        .target(name: "Config", dependencies: ["Crypto", "HTTPClient", "JSON", "Logging", "Platform", "POSIX"]),
         // The daemon: IPC API, callback endpoint, wiring and lifecycle.
         .target(
             name: "Daemon",

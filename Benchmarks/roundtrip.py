@@ -9,8 +9,7 @@ sockets to the daemon's through /proc/net/tcp, and prints how long each callback
     -> the loop sends the answer -> wrk reads it -> wrk writes its next request -> the loop reads it
 
 and then where the ledger's sync thread spends one cycle (from one fdatasync's return to the next's):
-running the batch's completions, blocked (waiting for lines, or holding for the loops' rounds), writing,
-and syncing.
+running the batch's completions, blocked (waiting for lines, or for a lock), writing, and syncing.
 
 Needs root (tracepoints) and perf (Debian's linux-perf). Tracing slows every system call a little, so
 the rates it runs at are a little lower than an untraced run's.
@@ -145,27 +144,8 @@ def stages(events, daemon_fds, wrk_fds):
 def sync_cycles(events):
     """Per cycle of the sync thread (fdatasync returns -> the next returns), how long each part took.
 
-    Blocked is time inside futex waits. The hold is the only wait of a busy sync thread that times out
-    (at its limit), so a futex word that ever timed out, or its neighbour in the same condition
-    variable, is the hold's; the other waits are for lines to arrive (or for a lock).
+    Blocked is time inside futex waits: for lines to arrive, or for a lock.
     """
-    def words(rest):
-        match = re.search(r"uaddr: (0x[0-9a-f]+)", rest)
-        return int(match.group(1), 16) if match else None
-
-    timed_out = set()
-    waiting = None
-    for t, comm, event, _, rest in events:
-        if comm != "ledger-sync":
-            continue
-        if event == "sys_enter_futex":
-            waiting = words(rest)
-        elif event == "sys_exit_futex" and waiting is not None:
-            if rest.strip() == "0xffffffffffffff92":  # -ETIMEDOUT
-                timed_out.add(waiting)
-            waiting = None
-    holds = lambda word: any(abs(word - other) <= 16 for other in timed_out)
-
     parts = collections.defaultdict(list)
     cycle = None
     for t, comm, event, _, rest in events:
@@ -176,20 +156,16 @@ def sync_cycles(events):
                 parts["whole cycle"].append(t - cycle["start"])
                 parts["running (completions, taking the batch)"].append(
                     cycle["write"] - cycle["start"] - cycle["blocked"])
-                parts["blocked: waiting for lines"].append(cycle["blocked"] - cycle["held"])
-                parts["blocked: holding for the loops"].append(cycle["held"])
+                parts["blocked: waiting for lines or a lock"].append(cycle["blocked"])
                 parts["pwrite"].append(cycle["sync"] - cycle["write"])
                 parts["fdatasync"].append(t - cycle["sync"])
-            cycle = {"start": t, "blocked": 0.0, "held": 0.0}
+            cycle = {"start": t, "blocked": 0.0}
         elif cycle is None:
             continue
         elif event == "sys_enter_futex" and "write" not in cycle:
-            cycle["futex"] = (t, words(rest))
+            cycle["futex"] = t
         elif event == "sys_exit_futex" and "futex" in cycle:
-            began, word = cycle.pop("futex")
-            cycle["blocked"] += t - began
-            if word is not None and holds(word):
-                cycle["held"] += t - began
+            cycle["blocked"] += t - cycle.pop("futex")
         elif event == "sys_enter_pwrite64" and "write" not in cycle:
             cycle["write"] = t
         elif event == "sys_enter_fdatasync" and "write" in cycle:
@@ -267,8 +243,7 @@ def main():
         "  of which",
         [
             "running (completions, taking the batch)",
-            "blocked: waiting for lines",
-            "blocked: holding for the loops",
+            "blocked: waiting for lines or a lock",
             "pwrite",
             "fdatasync",
         ],

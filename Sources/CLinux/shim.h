@@ -6,7 +6,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 
 struct sockaddr;
 extern int accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
@@ -14,17 +13,6 @@ extern int pthread_setname_np(pthread_t thread, const char *name);
 
 // One call gives a non-blocking, close-on-exec socket.
 static inline int clinux_accept4(int fd, int flags) { return accept4(fd, (struct sockaddr *)0, (unsigned int *)0, flags); }
-
-// The affinity system calls, raw: glibc's wrappers and cpu_set_t need _GNU_SOURCE (above). The mask
-// is an array of unsigned longs, one bit per CPU, as the kernel takes it; pid 0 is the calling thread.
-extern long syscall(long number, ...);
-static inline int clinux_thread_affinity(unsigned long *mask, unsigned long bytes) {
-    return (int)syscall(SYS_sched_getaffinity, 0, bytes, mask);
-}
-static inline int clinux_set_thread_affinity(const unsigned long *mask, unsigned long bytes) {
-    return (int)syscall(SYS_sched_setaffinity, 0, bytes, mask);
-}
-static inline int clinux_thread_id(void) { return (int)syscall(SYS_gettid); }
 
 // Names the calling thread (as top, perf and gdb show it); the kernel keeps 15 bytes.
 static inline void clinux_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }

@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import HTTPClient
 import JSON
-import Ledger
 import Logging
 import POSIX
 import Platform
@@ -53,9 +52,6 @@ public struct Configuration: Sendable {
     public var callback: CallbackSection
     public var ipc: IPCSection
     public var storageDirectory: String
-    /// Where the ledger's sync thread runs: `"auto"` (the CPU of the disk's completion interrupts),
-    /// `"any"`, or a CPU number.
-    public var storageSyncCPU: SyncCPU
     public var ttlSeconds: Int
     public var maxPending: Int
     public var logLevel: LogLevel
@@ -79,7 +75,7 @@ public struct Configuration: Sendable {
         ],
         "callback": ["listen", "publicUrl", "openIdField", "trustedProxies", "maxConnectionsPerClient"],
         "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
-        "storage": ["directory", "syncCPU"],
+        "storage": ["directory"],
         "requests": ["ttlSeconds", "maxPending"],
         "log": ["level"],
     ]
@@ -185,7 +181,6 @@ public struct Configuration: Sendable {
                 maxConnectionsPerClient: Int(perClient)),
             ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
             storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
-            storageSyncCPU: try reader.syncCPU("storage.syncCPU"),
             ttlSeconds: try reader.integer("requests.ttlSeconds", default: 86_400, range: 1...2_592_000),
             maxPending: try reader.integer("requests.maxPending", default: 100_000, range: 1...10_000_000),
             logLevel: try reader.logLevel("log.level"),
@@ -487,22 +482,6 @@ private struct Reader {
             throw error(key, "must be an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
-    }
-
-    /// `"auto"` (the default), `"any"`, or a CPU number as an integer.
-    mutating func syncCPU(_ key: String) throws(ConfigError) -> SyncCPU {
-        guard let raw = value(key) else { return .auto }
-        let expected = "must be \"auto\", \"any\" or a CPU number (0 – \(CPUSet.capacity - 1))"
-        switch raw {
-        case .string("auto"): return .auto
-        case .string("any"): return .any
-        case .integer(let number):
-            guard let cpu = Int(exactly: number), (0..<CPUSet.capacity).contains(cpu) else {
-                throw error(key, expected)
-            }
-            return .cpu(cpu)
-        default: throw error(key, expected)
-        }
     }
 
     mutating func stringArray(_ key: String) throws(ConfigError) -> [String] {

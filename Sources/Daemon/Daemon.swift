@@ -65,28 +65,10 @@ public final class Daemon: @unchecked Sendable {
         let metrics = DaemonMetrics(version: Daemon.version, startedAt: startedAt)
         let startedAtMonotonic = MonotonicClock.nowNanos()
         let (store, replayed): (Store, Store.Replayed)
-        // The callback loops' rounds of events, which the ledger's syncs wait on (see `Activity`).
-        let callbackActivity = Activity()
         do {
             var observers = metrics.flushObservers
             // Each binding logs a line from the ledger's sync thread: one write per batch, not per line.
             observers.ledgerCompletions = { _, runCompletions in LogBatch.collect(runCompletions) }
-            observers.ledgerProducers = callbackActivity
-            observers.ledgerSyncCPU = configuration.storageSyncCPU
-            observers.ledgerPlacement = { change in
-                switch change {
-                case .pinned(let cpu, let reason):
-                    logger.info("ledger sync thread kept on CPU \(cpu)", [("reason", reason)])
-                case .released(let reason):
-                    logger.info("ledger sync thread free to run on any CPU", [("reason", reason)])
-                case .unavailable(let reason):
-                    logger.debug("ledger sync thread runs where the scheduler puts it", [("reason", reason)])
-                case .failed(let reason):
-                    logger.warning(
-                        "storage.syncCPU: cannot place the ledger sync thread; it runs where the scheduler puts it",
-                        [("reason", reason)])
-                }
-            }
             // Once per file; every refused write after it logs its own error line.
             observers.detached = { file in logger.critical("\(file)") }
             (store, replayed) = try Store.open(
@@ -180,7 +162,6 @@ public final class Daemon: @unchecked Sendable {
             name: "callback", listener: callbackFD, limits: callbackLimits,
             // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
             loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
-            activity: callbackActivity,
             renderError: { status, reason in
                 metrics.callbacks.refused(status: status)
                 return renderCallbackError(status: status, reason: reason)
@@ -223,7 +204,7 @@ public final class Daemon: @unchecked Sendable {
             })
         let servers = (ipc: ipcServer, callback: callbackServer)
         metrics.observe(
-            service: service, ledgerPlacement: store.ledger.placement,
+            service: service,
             connectionCounts: [
                 "ipc": { servers.ipc.connectionCount }, "callback": { servers.callback.connectionCount },
             ])
@@ -339,7 +320,6 @@ public final class Daemon: @unchecked Sendable {
         if fresh.ipc.socketPath != old.ipc.socketPath { restartOnly.append("ipc.socketPath") }
         if fresh.ipc.socketMode != old.ipc.socketMode { restartOnly.append("ipc.socketMode") }
         if fresh.storageDirectory != old.storageDirectory { restartOnly.append("storage.directory") }
-        if fresh.storageSyncCPU != old.storageSyncCPU { restartOnly.append("storage.syncCPU") }
         guard restartOnly.isEmpty else {
             throw DaemonError(
                 description:

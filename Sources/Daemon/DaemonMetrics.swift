@@ -65,14 +65,9 @@ public final class DaemonMetrics: Sendable {
 
     /// The gauges read at scrape time from parts made after the metrics: the registry and the servers.
     func observe(
-        service: BindingService, ledgerPlacement: SyncPlacement?,
+        service: BindingService,
         connectionCounts: KeyValuePairs<String, @Sendable () -> Int>
     ) {
-        registry.gauge(
-            "openidd_ledger_sync_cpu",
-            help:
-                "The CPU the ledger's sync thread is kept on (storage.syncCPU), or -1 while it may run on any.",
-            Gauge(reading: { Double(ledgerPlacement?.cpu ?? -1) }))
         registry.gauge(
             "openidd_pending_requests", help: "Requests issued and waiting for their callback.",
             Gauge(reading: { Double(service.counts.pending) }))

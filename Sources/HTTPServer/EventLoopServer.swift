@@ -43,8 +43,6 @@ public final class EventLoopServer: @unchecked Sendable {
     let handler: AsyncRequestHandler
     let renderError: ErrorRenderer
     let headCheck: HeadCheck?
-    /// Told when each loop starts and ends a round of events (see `Activity`).
-    let activity: Activity?
     fileprivate var loops: [Loop] = []
 
     // Shared by the loops.
@@ -63,11 +61,10 @@ public final class EventLoopServer: @unchecked Sendable {
     /// `loops` threads serve the connections (at least one); a core each is the natural number.
     public init(
         name: String, listener: FileDescriptor, limits: Limits = Limits(), loops: Int = 1, logger: Logger,
-        activity: Activity? = nil, renderError: @escaping ErrorRenderer, headCheck: HeadCheck? = nil,
+        renderError: @escaping ErrorRenderer, headCheck: HeadCheck? = nil,
         handler: @escaping AsyncRequestHandler
     ) throws {
         self.name = name
-        self.activity = activity
         self.listener = listener
         self.limits = limits
         self.logger = logger.with("listener", name)
@@ -173,7 +170,6 @@ fileprivate final class Loop: @unchecked Sendable {
     let epoll: Epoll
     let wakeup: EventCounter
     let lastBeat = Atomic<UInt64>(0)
-    let worker: Activity.Worker?
     /// The loop's pthread while it runs (0 otherwise), so a handler answering inline skips the mailbox.
     private let loopThread = Atomic<UInt>(0)
 
@@ -220,7 +216,6 @@ fileprivate final class Loop: @unchecked Sendable {
         requestIdPrefix = server.name + "-"
         epoll = try Epoll()
         wakeup = try EventCounter()
-        worker = server.activity?.register()
     }
 
     deinit { readBuffer.deallocate() }
@@ -294,14 +289,8 @@ fileprivate final class Loop: @unchecked Sendable {
                 acceptPausedUntil = 0
                 listening = (try? epoll.add(listener, [.readable], token: Self.listenerToken)) != nil
             }
-            // A round of events is a burst of work to the activity: it may end in ledger appends.
-            var inBurst = false
             do {
                 try epoll.wait(timeoutMilliseconds: timeout(now: now)) { event in
-                    if !inBurst, let worker {
-                        inBurst = true
-                        server.activity?.begin(worker)
-                    }
                     switch event.token {
                     case Self.listenerToken: acceptConnections()
                     case Self.wakeupToken: drainMailbox()
@@ -312,7 +301,6 @@ fileprivate final class Loop: @unchecked Sendable {
                 logger.critical("epoll_wait failed", [("error", "\(error)")])
                 usleep(100_000)
             }
-            if inBurst, let worker { server.activity?.end(worker) }
         }
         for slot in connections.indices { if let connection = connections[slot] { close(connection) } }
         if listening { epoll.remove(listener) }

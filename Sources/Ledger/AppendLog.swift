@@ -44,6 +44,8 @@ public final class AppendLog: @unchecked Sendable {
 
     // Guarded by `condition`.
     private var queued: [UInt8] = []
+    /// The lines in `queued`: one per append.
+    private var queuedLines = 0
     private var queuedBatch: UInt64 = 1
     private var finishedThrough: UInt64 = 0
     private var failures: [UInt64: AppendFailure] = [:]
@@ -66,28 +68,17 @@ public final class AppendLog: @unchecked Sendable {
     private var flushStartedAt: UInt64 = 0
     private let observer: FlushObserver?
     private let completionScope: CompletionScope?
-    /// The threads whose bursts of work append with completions (the callback loops), and how long a
-    /// sync may wait for their running bursts to end (see `Activity`).
-    private let producers: Activity?
-    private let holdNanos: UInt64
-    /// Which CPU the flusher thread runs on, if the owner chose one (see `SyncPlacement`).
-    public let placement: SyncPlacement?
 
     /// Opens (creating if needed) `path` for appending at `durableLength` (what replay accepted); a
     /// symbolic link at `path` is refused.
     public init(
         path: String, durableLength: Int, observer: FlushObserver? = nil,
-        completionScope: CompletionScope? = nil, producers: Activity? = nil,
-        holdSeconds: Double = 0.000_25, placement: SyncPlacement? = nil,
-        onDetached: (@Sendable (DetachedFile) -> Void)? = nil
+        completionScope: CompletionScope? = nil, onDetached: (@Sendable (DetachedFile) -> Void)? = nil
     ) throws {
         self.path = path
         self.onDetached = onDetached
-        self.placement = placement
         self.observer = observer
         self.completionScope = completionScope
-        self.producers = producers
-        self.holdNanos = UInt64(holdSeconds * 1e9)
         let existed = FileSystem.exists(path)
         fd = try FileDescriptor.openStorageFile(path, O_WRONLY | O_CREAT)
         identity = try fd.status(subject: path)
@@ -112,12 +103,14 @@ public final class AppendLog: @unchecked Sendable {
     /// Batches whose fdatasync completed successfully.
     public var syncCount: UInt64 { condition.withLock { syncs } }
 
-    /// Appends `bytes` (whole lines) and returns once they are durable; throws the write or sync error.
-    public func append(_ bytes: [UInt8]) throws {
+    /// Appends `line` (one line, its newline included) and returns once it is durable; throws the write
+    /// or sync error.
+    public func append(_ line: [UInt8]) throws {
         condition.lock()
         defer { condition.unlock() }
         let batch = queuedBatch
-        queued.append(contentsOf: bytes)
+        queued.append(contentsOf: line)
+        queuedLines += 1
         waitersPerBatch[batch, default: 0] += 1
         while finishedThrough < batch {
             if flushing {
@@ -135,12 +128,13 @@ public final class AppendLog: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Appends `bytes` (whole lines) and returns at once; `completion` runs on the flusher thread once
-    /// they are durable, with nil, or with the write or sync error.
-    public func append(_ bytes: [UInt8], completion: @escaping Completion) {
+    /// Appends `line` (one line, its newline included) and returns at once; `completion` runs on the
+    /// flusher thread once it is durable, with nil, or with the write or sync error.
+    public func append(_ line: [UInt8], completion: @escaping Completion) {
         condition.lock()
         defer { condition.unlock() }
-        queued.append(contentsOf: bytes)
+        queued.append(contentsOf: line)
+        queuedLines += 1
         queuedCompletions.append(completion)
         if !flusherRunning {
             flusherRunning = true
@@ -157,7 +151,6 @@ public final class AppendLog: @unchecked Sendable {
     /// holds no thread (and can be freed).
     private func flusherLoop() {
         CurrentThread.setName("ledger-sync")
-        placement?.threadStarted()
         condition.lock()
         while true {
             while queuedCompletions.isEmpty || flushing {
@@ -168,19 +161,10 @@ public final class AppendLog: @unchecked Sendable {
                     return
                 }
             }
-            if let producers {
-                // Lines that the producers' running bursts are about to append ride on this sync.
-                condition.unlock()
-                producers.waitForBurstsInProgress(untilNanos: MonotonicClock.nowNanos() + holdNanos)
-                condition.lock()
-                // A synchronous append may have flushed the batch meanwhile.
-                if queuedCompletions.isEmpty || flushing { continue }
-            }
             var (calls, result) = flushQueued()
             condition.unlock()
             run(calls, result)
             calls.removeAll(keepingCapacity: true)
-            placement?.cycleFinished()
             condition.lock()
             spareCompletions = calls
         }
@@ -263,6 +247,8 @@ public final class AppendLog: @unchecked Sendable {
         var bytes = spareBytes
         swap(&bytes, &queued)
         spareBytes = []
+        let lines = queuedLines
+        queuedLines = 0
         let completions = queuedCompletions
         queuedCompletions = spareCompletions
         spareCompletions = []
@@ -290,10 +276,7 @@ public final class AppendLog: @unchecked Sendable {
                 } else {
                     let syncStartedAt = MonotonicClock.nowNanos()
                     try fd.dataSync(subject: path)
-                    if let observer {
-                        observer(
-                            Self.lineCount(bytes), Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
-                    }
+                    observer?(lines, Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
                 }
             } catch let error as SystemCallError {
                 result = .systemCall(error)
@@ -327,30 +310,6 @@ public final class AppendLog: @unchecked Sendable {
             spareBytes = bytes
         }
         return (completions, result)
-    }
-
-    /// The newlines in `bytes`, eight bytes at a time: a batch's few kilobytes were counted a byte at a
-    /// time on the sync thread, between its fdatasync and the batch's completions.
-    static func lineCount(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBytes { raw in
-            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-            let newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
-            var lines = 0
-            var index = 0
-            while index + 8 <= raw.count {
-                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ newlines
-                // The high bit of each byte that is not zero (exact: the low seven bits are added
-                // without carrying into the next byte); the zero bytes were the newlines.
-                let nonzero = (((word & low7) &+ low7) | word) & ~low7
-                lines += 8 - nonzero.nonzeroBitCount
-                index += 8
-            }
-            while index < raw.count {
-                if raw[index] == UInt8(ascii: "\n") { lines += 1 }
-                index += 1
-            }
-            return lines
-        }
     }
 
     /// One lstat: whether `path` still leads to the file appended to, which holds `length` acknowledged

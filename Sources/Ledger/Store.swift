@@ -83,25 +83,16 @@ public final class Store: Sendable {
         public var journal: AppendLog.FlushObserver?
         /// Around each batch of the ledger's asynchronous completions (see `AppendLog.CompletionScope`).
         public var ledgerCompletions: AppendLog.CompletionScope?
-        /// The threads that append bindings with completions, for the ledger's syncs to wait on.
-        public var ledgerProducers: Activity?
-        /// Where the ledger's sync thread runs, and who hears where it moves (see `SyncPlacement`).
-        public var ledgerSyncCPU: SyncCPU
-        public var ledgerPlacement: SyncPlacement.Observer?
         /// Told once per file that the ledger or the journal was deleted or replaced.
         public var detached: (@Sendable (DetachedFile) -> Void)?
         public init(
             ledger: AppendLog.FlushObserver? = nil, journal: AppendLog.FlushObserver? = nil,
-            ledgerCompletions: AppendLog.CompletionScope? = nil, ledgerProducers: Activity? = nil,
-            ledgerSyncCPU: SyncCPU = .any, ledgerPlacement: SyncPlacement.Observer? = nil,
+            ledgerCompletions: AppendLog.CompletionScope? = nil,
             detached: (@Sendable (DetachedFile) -> Void)? = nil
         ) {
             self.ledger = ledger
             self.journal = journal
             self.ledgerCompletions = ledgerCompletions
-            self.ledgerProducers = ledgerProducers
-            self.ledgerSyncCPU = ledgerSyncCPU
-            self.ledgerPlacement = ledgerPlacement
             self.detached = detached
         }
     }
@@ -134,9 +125,6 @@ public final class Store: Sendable {
                     health.record(result)
                     if let ownersScope { ownersScope(result, runCompletions) } else { runCompletions() }
                 },
-                producers: observers.ledgerProducers,
-                placement: SyncPlacement.make(
-                    observers.ledgerSyncCPU, directory: directory, observer: observers.ledgerPlacement),
                 onDetached: observers.detached),
             journal: try AppendLog(
                 path: journalPath, durableLength: replay.journal.durableLength, observer: observers.journal,

@@ -111,7 +111,10 @@ import Testing
         expectError(["platfrom.baseUrl": "https://x.example"], key: "platfrom", containing: "unknown section")
     }
 
-    @Test(arguments: ["platform.baseURL", "callback.publicURL", "ipc.mode", "storage.dir", "requests.ttl"])
+    @Test(arguments: [
+        "platform.baseURL", "callback.publicURL", "ipc.mode", "storage.dir", "storage.syncCPU",
+        "requests.ttl",
+    ])
     func unknownKey(key: String) {
         expectError([key: "x"], key: key, containing: "unknown key")
     }
@@ -471,32 +474,6 @@ import Testing
 
 private enum FileManagerCWD {
     static var path: String { FileManager.default.currentDirectoryPath }
-}
-
-/// `storage.syncCPU`: where the ledger's sync thread runs.
-@Suite struct SyncCPUSettingTests {
-    @Test func defaultsToFollowingTheDisksInterrupts() throws {
-        #expect(try parse().storageSyncCPU == .auto)
-        #expect(try parse(["storage.syncCPU": nil]).storageSyncCPU == .auto)
-    }
-
-    @Test func takesAutoAnyOrACPUNumber() throws {
-        #expect(try parse(["storage.syncCPU": "auto"]).storageSyncCPU == .auto)
-        #expect(try parse(["storage.syncCPU": "any"]).storageSyncCPU == .any)
-        #expect(try parse(["storage.syncCPU": 0]).storageSyncCPU == .cpu(0))
-        #expect(try parse(["storage.syncCPU": 3]).storageSyncCPU == .cpu(3))
-        #expect(try parse(["storage.syncCPU": 4095]).storageSyncCPU == .cpu(4095))
-    }
-
-    @Test(arguments: [
-        #""1""#, "-1", "1.5", "4096", "true", "false", #""AUTO""#, #""""#, #"["auto"]"#, "{}", #"" any""#,
-    ])
-    func anythingElseIsRefusedNamingTheChoices(json: String) throws {
-        let value = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
-        expectError(
-            ["storage.syncCPU": value], key: "storage.syncCPU",
-            containing: #"must be "auto", "any" or a CPU number (0 – 4095)"#)
-    }
 }
 
 @Suite struct ConfigurationRiskTests {

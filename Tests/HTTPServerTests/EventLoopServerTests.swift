@@ -47,26 +47,6 @@ import Testing
         #expect(servedBy == ["loop-deal": 3, "loop1-deal": 3])
     }
 
-    @Test func eachLoopIsInABurstWhileItHandlesEventsAndOutOfItWhileItSleeps() throws {
-        let activity = Activity()
-        let seen = Locked<[Int]>([])
-        let live = try LiveServer(.loopInline, activity: activity) { _, _ in
-            seen.withLock { $0.append(activity.burstsRunning) }
-            return HTTPResponse(status: 200, body: Array("ok;".utf8))
-        }
-        let clients = try (0..<2).map { _ in try live.connect() }
-        for client in clients {
-            client.send(get)
-            #expect(client.receive(until: ";").hasSuffix("ok;"))
-        }
-        #expect(seen.withLock { $0 }.count == 2)
-        #expect(seen.withLock { $0 }.allSatisfy { $0 >= 1 }, "the handling loop is in a burst")
-        // Both loops go back to epoll_wait, ending their bursts.
-        let deadline = MonotonicClock.deadline(afterSeconds: 5)
-        while activity.burstsRunning != 0 && MonotonicClock.nowNanos() < deadline { usleep(1000) }
-        #expect(activity.burstsRunning == 0)
-    }
-
     @Test func aLargeAnswerReachesASlowReaderWhole() throws {
         let body = [UInt8](repeating: UInt8(ascii: "z"), count: 4 << 20)
         let live = try LiveServer(.loopAsync, idleTimeout: 30) { _, _ in HTTPResponse(status: 200, body: body)

@@ -28,7 +28,6 @@ final class LiveServer: @unchecked Sendable {
         _ kind: ServerKind = .threads, name: String = "test", maxConnections: Int = 16,
         requestTimeout: Double = 5,
         idleTimeout: Double = 0.6, writeTimeout: Double = 10, maxConnectionsPerClient: Int? = nil,
-        activity: Activity? = nil,
         handler: @escaping RequestHandler = { request, _ in
             HTTPResponse(status: 200, body: Array("path=\(request.path) body=\(request.body.count)".utf8))
         }
@@ -58,7 +57,7 @@ final class LiveServer: @unchecked Sendable {
             // Two loops, so connections are dealt from the accepting loop to another one as well.
             loop = try EventLoopServer(
                 name: name, listener: listener, limits: limits, loops: 2, logger: Logger(sink: log),
-                activity: activity, renderError: renderError,
+                renderError: renderError,
                 handler: { request, peer, responder in
                     if inline {
                         responder.respond(handler(request, peer))

@@ -273,6 +273,25 @@ final class MessageList: @unchecked Sendable {
         #expect(score <= 1.5, "\(line)")
     }
 
+    /// The service allows no system call back from the sets it denies: `systemd-analyze security` marks
+    /// each denied set as set (`@resources` is where CPU affinity, priorities and limits are).
+    @Test func theUnitDeniesEverySystemCallSetItFilters() throws {
+        let unit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../systemd/openidd.service"
+        )
+        .standardized.path
+        let security = try run(
+            "/usr/bin/systemd-analyze", ["security", "--offline=true", "--json=short", unit])
+        let checks = try #require(
+            try JSONSerialization.jsonObject(with: Data(security.stdout.utf8)) as? [[String: Any]],
+            "\(security.stdout)\(security.stderr)")
+        let filters = checks.filter { ($0["name"] as? String)?.hasPrefix("SystemCallFilter=~@") == true }
+        #expect(filters.count >= 10, "\(checks.compactMap { $0["name"] })")
+        for filter in filters {
+            #expect(filter["set"] as? Bool == true, "\(filter["name"] ?? ""): \(filter["description"] ?? "")")
+        }
+    }
+
     @Test func keysFromSystemdCredentialsAndLooseKeyPermissions() throws {
         let daemon = DaemonUnderTest(platformUrl: "https://platform.example")
         let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
