@@ -289,7 +289,7 @@ struct AuthHeaders {
 
     /// A lookup per name, not one pass over every field: received fields stay bytes until asked for,
     /// and a lookup settles most fields on the name's length.
-    init(_ headers: HTTPHeaders) {
+    init(_ headers: ReceivedHeaders) {
         let signs = headers.firstAndCount("sign")
         let signTypes = headers.firstAndCount("signType")
         let businessIds = headers.firstAndCount("businessId")

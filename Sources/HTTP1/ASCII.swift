@@ -9,7 +9,7 @@ enum ASCII {
     static let crlf: [UInt8] = [cr, lf]
 
     /// tchar (RFC 9110 §5.6.2): the characters of methods, field names and transfer codings.
-    static func isTokenChar(_ byte: UInt8) -> Bool {
+    private static func isTokenChar(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "a")...UInt8(ascii: "z"):
@@ -23,50 +23,13 @@ enum ASCII {
         }
     }
 
+    /// `isTokenChar` for each byte value, computed once: every request's method and field names are
+    /// checked against it.
+    private static let tokenChars: [Bool] = (0...255).map { isTokenChar(UInt8($0)) }
+
+    /// token = 1*tchar: methods, field names, transfer codings.
     static func isToken(_ bytes: some Collection<UInt8>) -> Bool {
-        !bytes.isEmpty && bytes.allSatisfy(isTokenChar)
-    }
-
-    /// `isTokenChar` as a bit per byte value 0...127 (low word 0...63, high word 64...127), for the
-    /// field names of every request; a test checks the two agree on all 256 bytes.
-    static let tokenCharsLow: UInt64 = 0x03FF_6CFA_0000_0000
-    static let tokenCharsHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
-
-    /// `isToken` over raw bytes, a mask lookup per byte rather than `isTokenChar`'s ranges.
-    static func isToken(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var token = !bytes.isEmpty
-        for byte in bytes {
-            let mask = byte < 64 ? tokenCharsLow : byte < 128 ? tokenCharsHigh : 0
-            token = token && (mask >> UInt64(byte & 63)) & 1 == 1
-        }
-        return token
-    }
-
-    /// Whether every byte is visible ASCII or a space (0x20...0x7E), what nearly every field value
-    /// and request line is: tested eight bytes at a time, so only the rare value with a tab or
-    /// obs-text needs a closer look.
-    static func isVisibleOrSpace(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits = ones &* 0x80
-        var index = 0
-        var outside: UInt64 = 0
-        while index + 8 <= bytes.count {
-            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // A byte below 0x20 borrows into its high bit when 0x20 is taken from it (the borrow
-            // never runs out of a byte that is not below 0x20 itself); one at or above 0x7F gets its
-            // high bit from adding 1, or has it already.
-            outside |= (word &- ones &* 0x20) & ~word & highBits
-            outside |= ((word & ~highBits) &+ ones) | word
-            index += 8
-        }
-        guard outside & highBits == 0 else { return false }
-        while index < bytes.count {
-            guard bytes[index] >= space && bytes[index] < 0x7F else { return false }
-            index += 1
-        }
-        return true
+        !bytes.isEmpty && bytes.allSatisfy { tokenChars[Int($0)] }
     }
 
     /// OWS / BWS (RFC 9110 §5.6.3).

@@ -50,7 +50,7 @@ struct ChunkedBodyDecoder {
                 let size = try chunkSize(UnsafeBufferPointer(rebasing: bytes[offset..<lineEnd]), body: body)
                 offset = lineEnd + 2
                 let trailerLimits = HeadScanner.Limits(
-                    maxBytes: maxTrailerBytes, maxFieldLines: maxTrailerBytes, maxTargetLength: nil)
+                    maxBytes: maxTrailerBytes, maxFieldLines: maxTrailerBytes)
                 state =
                     size > 0
                     ? .data(remaining: size) : .trailers(HeadScanner(kind: .trailers, limits: trailerLimits))
@@ -65,13 +65,11 @@ struct ChunkedBodyDecoder {
                 state = .dataEnd
             case .dataEnd:
                 guard bytes.count - offset >= 2 else {
-                    if bytes.count > offset && bytes[offset] != ASCII.cr {
-                        throw .badRequest("chunk data not followed by CRLF")
-                    }
+                    if bytes.count > offset && bytes[offset] != ASCII.cr { throw .chunkDataWithoutCRLF }
                     return offset
                 }
                 guard bytes[offset] == ASCII.cr, bytes[offset + 1] == ASCII.lf else {
-                    throw .badRequest("chunk data not followed by CRLF")
+                    throw .chunkDataWithoutCRLF
                 }
                 offset += 2
                 state = .size(scanned: 0)
@@ -96,16 +94,14 @@ struct ChunkedBodyDecoder {
     ) throws(HTTPParseError) -> Int? {
         var index = lineStart + scanned
         while index < bytes.count {
-            if index - lineStart > maxSizeLineLength {
-                throw .badRequest("chunk-size line longer than \(maxSizeLineLength) bytes")
-            }
+            if index - lineStart > maxSizeLineLength { throw .chunkSizeLineTooLong(limit: maxSizeLineLength) }
             switch bytes[index] {
             case ASCII.cr:
                 guard index + 1 < bytes.count else { return nil }
-                guard bytes[index + 1] == ASCII.lf else { throw .badRequest("bare CR in a chunk-size line") }
+                guard bytes[index + 1] == ASCII.lf else { throw .bareCR }
                 return index
             case ASCII.lf:
-                throw .badRequest("bare LF in a chunk-size line")
+                throw .bareLF
             default:
                 index += 1
             }
@@ -122,24 +118,17 @@ struct ChunkedBodyDecoder {
         while index < line.count, let digit = ASCII.hexValue(line[index]) {
             size = size * 16 + digit
             // Checked per digit, so the size cannot overflow before it is refused.
-            if size > maxBodyBytes - body.count {
-                throw HTTPParseError(status: 413, reason: "body longer than \(maxBodyBytes) bytes")
-            }
+            if size > maxBodyBytes - body.count { throw .bodyTooLarge(limit: maxBodyBytes) }
             index += 1
         }
-        guard index > 0 else { throw .badRequest("chunk size is not hexadecimal") }
-        guard index <= Self.maxSizeDigits else {
-            throw .badRequest("chunk size longer than \(Self.maxSizeDigits) hex digits")
-        }
+        guard index > 0 && index <= Self.maxSizeDigits else { throw .malformedChunkSize }
         extensionBytes += line.count - index
-        guard extensionBytes <= maxTrailerBytes else {
-            throw .badRequest("chunk extensions longer than \(maxTrailerBytes) bytes in all")
-        }
+        guard extensionBytes <= maxTrailerBytes else { throw .chunkExtensionsTooLong(limit: maxTrailerBytes) }
         let extensions = line[index...].drop(while: ASCII.isWhitespace)
         guard extensions.isEmpty || extensions.first == UInt8(ascii: ";"),
             extensions.allSatisfy(ASCII.isFieldContent)
         else {
-            throw .badRequest("malformed chunk extension")
+            throw .malformedChunkExtension
         }
         return size
     }

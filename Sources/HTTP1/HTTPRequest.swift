@@ -10,24 +10,25 @@ public struct HTTPRequest: Sendable {
     public var query: [(name: String, value: String)]
     /// HTTP/1.x.
     public var versionMinor: Int
-    public var headers: HTTPHeaders
+    public var headers: ReceivedHeaders
     public var body: [UInt8]
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
     public var keepAlive: Bool
 
-    /// An HTTP/1.1 request. A query that is not valid form encoding is left out of `query` (the parser
-    /// refuses such a target with a 400 instead).
+    /// An HTTP/1.1 request built in-process (a client's, a test's), its headers laid out as received.
+    /// A query that is not valid form encoding is left out of `query` (the parser refuses such a target
+    /// with a 400 instead).
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         let (path, query) = Self.components(of: target)
         self.init(
             method: method, target: target, path: String(path),
             query: query.flatMap { try? QueryDecoding.decode($0) } ?? [],
-            versionMinor: 1, headers: headers, body: body)
+            versionMinor: 1, headers: ReceivedHeaders(headers), body: body)
     }
 
     init(
         method: String, target: String, path: String, query: [(name: String, value: String)],
-        versionMinor: Int, headers: HTTPHeaders, body: [UInt8]
+        versionMinor: Int, headers: ReceivedHeaders, body: [UInt8]
     ) {
         self.method = method
         self.target = target
@@ -67,7 +68,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// HTTP/1.1 persists unless an option says "close"; HTTP/1.0 only with "keep-alive" (RFC 9112 §9.3).
-    static func persistsConnection(versionMinor: Int, headers: HTTPHeaders) -> Bool {
+    static func persistsConnection(versionMinor: Int, headers: ReceivedHeaders) -> Bool {
         let options = headers.values("Connection").flatMap(ASCII.listElements)
         if options.contains(where: { $0.equalsIgnoringASCIICase("close") }) { return false }
         return versionMinor >= 1 || options.contains { $0.equalsIgnoringASCIICase("keep-alive") }

@@ -34,7 +34,7 @@ enum QueryDecoding {
                     case let next = encoded.index(after: index), next < encoded.endIndex,
                     let low = ASCII.hexValue(encoded[next])
                 else {
-                    throw .badRequest("malformed percent-encoding in the query")
+                    throw .malformedQuery
                 }
                 bytes.append(UInt8(high << 4 | low))
                 index = encoded.index(after: next)
@@ -43,7 +43,7 @@ enum QueryDecoding {
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .badRequest("query is not UTF-8 once percent-decoded")
+            throw .malformedQuery
         }
         return text
     }

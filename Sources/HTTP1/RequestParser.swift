@@ -29,13 +29,18 @@ public struct RequestParser: Sendable {
     /// Bytes of `buffer` already returned as requests; dropped lazily, in `append`.
     private var consumed = 0
     private var scanner: HeadScanner
+    /// The 414 rule over the start line while it arrives.
+    private var targetLimit: RequestLine.TargetLimit
     private var state = State.head
     /// The request whose body is awaited asked for `100 Continue` and has not been offered it yet.
     private var continueOwed = false
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
-        scanner = Self.headScanner(limits)
+        scanner = HeadScanner(
+            kind: .message,
+            limits: .init(maxBytes: limits.maxHeaderBytes, maxFieldLines: limits.maxHeaderCount))
+        targetLimit = RequestLine.TargetLimit(maxLength: limits.maxTargetLength)
     }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
@@ -88,7 +93,7 @@ public struct RequestParser: Sendable {
             guard let (received, framing) = try readHead() else { return nil }
             var request = received
             switch framing {
-            case .length(0):
+            case .unframed, .length(0):
                 return request
             case .length(let length):
                 // Usually the body came in with the head: the request need not wait in `state` (a copy
@@ -150,17 +155,24 @@ public struct RequestParser: Sendable {
         return true
     }
 
-    /// How a request's body is delimited (RFC 9112 §6.3).
-    private enum BodyFraming {
-        case length(Int)
-        case chunked
-    }
-
     private mutating func readHead() throws(HTTPParseError) -> (HTTPRequest, BodyFraming)? {
         let head: (HTTPRequest, BodyFraming)? = try buffer.withUnsafeBufferPointer {
             bytes throws(HTTPParseError) in
             let unread = UnsafeBufferPointer(rebasing: bytes[consumed...])
-            guard try scanner.scan(unread) else { return nil }
+            let complete: Bool
+            do throws(HTTPParseError) {
+                complete = try scanner.scan(unread)
+            } catch {
+                // A head too long because of its target is a 414, not a 431.
+                if case .headerSectionTooLarge = error {
+                    try Self.checkTargetLength(unread, scanner: scanner, limit: &targetLimit)
+                }
+                throw error
+            }
+            guard complete else {
+                try Self.checkTargetLength(unread, scanner: scanner, limit: &targetLimit)
+                return nil
+            }
             return try Self.request(
                 from: UnsafeBufferPointer(rebasing: unread[..<scanner.position]),
                 lines: scanner.lines, limits: limits)
@@ -168,7 +180,16 @@ public struct RequestParser: Sendable {
         guard let head else { return nil }
         consumed += scanner.position
         scanner.reset()
+        targetLimit = RequestLine.TargetLimit(maxLength: limits.maxTargetLength)
         return head
+    }
+
+    /// The target limit over the start line so far, complete or not.
+    private static func checkTargetLength(
+        _ head: UnsafeBufferPointer<UInt8>, scanner: HeadScanner, limit: inout RequestLine.TargetLimit
+    ) throws(HTTPParseError) {
+        let line = scanner.lines.first ?? scanner.lineStart..<scanner.position
+        try limit.check(UnsafeBufferPointer(rebasing: head[line]))
     }
 
     private static func request(
@@ -177,30 +198,31 @@ public struct RequestParser: Sendable {
         let line = try RequestLine(
             parsing: UnsafeBufferPointer(rebasing: head[lines[0]]), maxTargetLength: limits.maxTargetLength)
         let headers = try FieldLines.parse(head, lines: lines.dropFirst())
-        let framing = headers.framing(hostTest: isHostChar)
-        try checkHost(framing.hosts, versionMinor: line.versionMinor)
+        try checkHost(headers, versionMinor: line.versionMinor)
         let (path, query) = line.origin ?? HTTPRequest.components(of: line.target)
+        let decodedQuery = try query.map(QueryDecoding.decode) ?? []
+        let framing = try BodyFraming(
+            headers, versionMinor: line.versionMinor, maxBodyBytes: limits.maxBodyBytes)
         // An origin-form target without a query is its own path: share the string, don't copy it.
         // (Only origin-form gives a path as long as the whole target.)
         let wholeTarget = query == nil && path.utf8.count == line.target.utf8.count
         let request = HTTPRequest(
             method: line.method, target: line.target, path: wholeTarget ? line.target : String(path),
-            query: try query.map(QueryDecoding.decode) ?? [], versionMinor: line.versionMinor,
+            query: decodedQuery, versionMinor: line.versionMinor,
             headers: headers, body: [])
-        return (request, try bodyFraming(framing, of: request, limits: limits))
+        return (request, framing)
     }
 
     /// RFC 9112 §3.2: a 400 for an HTTP/1.1 request without Host, for more than one Host, or for a Host
     /// that is not `uri-host [":" port]`.
-    private static func checkHost(_ hosts: (count: Int, firstPasses: Bool?), versionMinor: Int)
-        throws(HTTPParseError)
-    {
-        guard hosts.count <= 1 else { throw .badRequest("more than one Host header") }
-        guard let valid = hosts.firstPasses else {
-            if versionMinor >= 1 { throw .badRequest("HTTP/1.1 request without a Host header") }
+    private static func checkHost(_ headers: ReceivedHeaders, versionMinor: Int) throws(HTTPParseError) {
+        let hosts = headers.firstAndCount("Host")
+        guard hosts.count <= 1 else { throw .repeatedHost }
+        guard let host = hosts.first else {
+            if versionMinor >= 1 { throw .missingHost }
             return
         }
-        guard valid else { throw .badRequest("Host header is not a host") }
+        guard host.utf8.allSatisfy(isHostChar) else { throw .invalidHost }
     }
 
     /// unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2, §3.2.3).
@@ -217,38 +239,6 @@ public struct RequestParser: Sendable {
         default:
             false
         }
-    }
-
-    /// RFC 9112 §6.3. Transfer-Encoding with Content-Length is the classic smuggling vector: refused, as
-    /// is Transfer-Encoding in HTTP/1.0, whose framing it makes faulty (§6.1). Of the codings only
-    /// `chunked` alone is read; any other list is 501.
-    private static func bodyFraming(
-        _ framing: HTTPHeaders.Framing, of request: HTTPRequest, limits: Limits
-    ) throws(HTTPParseError) -> BodyFraming {
-        let contentLength = try FieldLines.contentLength(framing.contentLengths)
-        if framing.hasTransferEncoding {
-            if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
-            if request.versionMinor == 0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
-            let codings = FieldLines.transferCodings(request.headers) ?? []
-            guard codings.count == 1, codings[0].equalsIgnoringASCIICase("chunked") else {
-                throw HTTPParseError(
-                    status: 501, reason: "unsupported Transfer-Encoding \(codings.joined(separator: ", "))")
-            }
-            return .chunked
-        }
-        guard let contentLength else { return .length(0) }
-        if contentLength > limits.maxBodyBytes {
-            throw HTTPParseError(status: 413, reason: "body longer than \(limits.maxBodyBytes) bytes")
-        }
-        return .length(contentLength)
-    }
-
-    private static func headScanner(_ limits: Limits) -> HeadScanner {
-        HeadScanner(
-            kind: .message,
-            limits: .init(
-                maxBytes: limits.maxHeaderBytes, maxFieldLines: limits.maxHeaderCount,
-                maxTargetLength: limits.maxTargetLength))
     }
 
     /// Drops returned requests' bytes once they are at least half the buffer, so pipelined input is

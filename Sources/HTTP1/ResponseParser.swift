@@ -51,36 +51,43 @@ public struct ResponseParser: Sendable {
     /// delimits; nil if nothing was pending; throws if a response was cut short.
     public mutating func finish() throws(HTTPParseError) -> HTTPResponse? {
         if let response = try next() { return response }
-        let truncated: HTTPParseError
         switch framing {
         case .head:
             guard buffer.count > consumed else { return nil }
-            truncated = .badRequest("connection closed in the middle of a response head")
         case .untilClose:
             return completeResponse()
         case .length, .chunked:
-            truncated = .badRequest("connection closed before the response body was complete")
+            break
         case .failed(let error):
             throw error
         }
-        framing = .failed(truncated)
-        throw truncated
+        framing = .failed(.truncated)
+        throw .truncated
     }
 
     private mutating func advance() throws(HTTPParseError) -> HTTPResponse? {
         while true {
             switch framing {
             case .head:
-                guard let head = try readHead() else { return nil }
-                response = head
+                guard let (status, versionMinor, headers) = try readHead() else { return nil }
                 // Interim responses precede the final one (RFC 9110 §15.2); we never ask to switch
                 // protocols, so a 101 cannot be followed.
-                if (100...199).contains(head.status) {
-                    if head.status == 101 { throw .badRequest("unexpected 101 Switching Protocols") }
+                if (100...199).contains(status) {
+                    if status == 101 { throw .unexpectedSwitchingProtocols }
                     continue
                 }
-                framing = try Self.framing(
-                    of: head, maxBodyBytes: maxBodyBytes, maxHeaderBytes: maxHeaderBytes)
+                response = HTTPResponse(status: status, headers: HTTPHeaders(headers))
+                // HEAD is never sent, so every response but 204 and 304 may have a body (RFC 9112 §6.3).
+                switch status == 204 || status == 304
+                    ? .length(0)
+                    : try BodyFraming(headers, versionMinor: versionMinor, maxBodyBytes: maxBodyBytes)
+                {
+                case .length(let length): framing = .length(remaining: length)
+                case .chunked:
+                    framing = .chunked(
+                        ChunkedBodyDecoder(maxBodyBytes: maxBodyBytes, maxTrailerBytes: maxHeaderBytes))
+                case .unframed: framing = .untilClose
+                }
             case .length(let remaining):
                 let available = min(remaining, buffer.count - consumed)
                 response.body.append(contentsOf: buffer[consumed..<(consumed + available)])
@@ -104,9 +111,7 @@ public struct ResponseParser: Sendable {
             case .untilClose:
                 response.body.append(contentsOf: buffer[consumed...])
                 consumed = buffer.count
-                if response.body.count > maxBodyBytes {
-                    throw HTTPParseError(status: 413, reason: "body longer than \(maxBodyBytes) bytes")
-                }
+                if response.body.count > maxBodyBytes { throw .bodyTooLarge(limit: maxBodyBytes) }
                 return nil
             case .failed(let error):
                 throw error
@@ -114,14 +119,17 @@ public struct ResponseParser: Sendable {
         }
     }
 
-    private mutating func readHead() throws(HTTPParseError) -> HTTPResponse? {
-        let head: HTTPResponse? = try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
+    /// The next head's status, version and fields, or nil until it is complete.
+    private mutating func readHead() throws(HTTPParseError) -> (
+        status: Int, versionMinor: Int, ReceivedHeaders
+    )? {
+        let head: (Int, Int, ReceivedHeaders)? = try buffer.withUnsafeBufferPointer {
+            bytes throws(HTTPParseError) in
             let unread = UnsafeBufferPointer(rebasing: bytes[consumed...])
             guard try scanner.scan(unread) else { return nil }
             let head = UnsafeBufferPointer(rebasing: unread[..<scanner.position])
-            let status = try Self.status(UnsafeBufferPointer(rebasing: head[scanner.lines[0]]))
-            return HTTPResponse(
-                status: status, headers: try FieldLines.parse(head, lines: scanner.lines.dropFirst()))
+            let (status, versionMinor) = try Self.statusLine(head[scanner.lines[0]])
+            return (status, versionMinor, try FieldLines.parse(head, lines: scanner.lines.dropFirst()))
         }
         guard let head else { return nil }
         consumed += scanner.position
@@ -131,41 +139,21 @@ public struct ResponseParser: Sendable {
 
     /// `status-line = HTTP-version SP status-code SP [ reason-phrase ]` (RFC 9112 §4); the reason is
     /// ignored, and a missing final space tolerated.
-    private static func status(_ line: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int {
-        guard line.count >= 12, line[8] == ASCII.space, line[9..<12].allSatisfy(ASCII.isDigit),
-            line.count == 12 || line[12] == ASCII.space
+    private static func statusLine(
+        _ line: Slice<UnsafeBufferPointer<UInt8>>
+    ) throws(HTTPParseError) -> (status: Int, versionMinor: Int) {
+        let start = line.startIndex
+        let code = line.dropFirst(9).prefix(3)
+        guard line.count >= 12, line[start + 8] == ASCII.space, code.allSatisfy(ASCII.isDigit),
+            line.count == 12 || line[start + 12] == ASCII.space
         else {
-            throw .badRequest("malformed status line")
+            throw .malformedStatusLine
         }
-        _ = try RequestLine.versionMinor(line[..<8])
-        guard line[12...].allSatisfy(ASCII.isFieldContent) else {
-            throw .badRequest("control character in the reason phrase")
-        }
-        let status = line[9..<12].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-        guard (100...599).contains(status) else { throw .badRequest("status code \(status) out of range") }
-        return status
-    }
-
-    /// How the body is delimited (RFC 9112 §6.3), refusing Transfer-Encoding with Content-Length and any
-    /// coding but plain "chunked". HEAD is never sent, so every response but 204 and 304 may have a body.
-    private static func framing(
-        of head: HTTPResponse, maxBodyBytes: Int, maxHeaderBytes: Int
-    ) throws(HTTPParseError) -> Framing {
-        if head.status == 204 || head.status == 304 { return .length(remaining: 0) }
-        let contentLength = try FieldLines.contentLength(head.headers)
-        if let codings = FieldLines.transferCodings(head.headers) {
-            if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
-            guard codings.count == 1, codings[0].equalsIgnoringASCIICase("chunked") else {
-                throw HTTPParseError(
-                    status: 501, reason: "unsupported Transfer-Encoding \(codings.joined(separator: ", "))")
-            }
-            return .chunked(ChunkedBodyDecoder(maxBodyBytes: maxBodyBytes, maxTrailerBytes: maxHeaderBytes))
-        }
-        guard let contentLength else { return .untilClose }
-        if contentLength > maxBodyBytes {
-            throw HTTPParseError(status: 413, reason: "body longer than \(maxBodyBytes) bytes")
-        }
-        return .length(remaining: contentLength)
+        let versionMinor = try HTTPVersion.minor(line.prefix(8))
+        guard line.dropFirst(12).allSatisfy(ASCII.isFieldContent) else { throw .malformedStatusLine }
+        let status = code.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard (100...599).contains(status) else { throw .malformedStatusLine }
+        return (status, versionMinor)
     }
 
     private mutating func completeResponse() -> HTTPResponse {
@@ -177,9 +165,7 @@ public struct ResponseParser: Sendable {
 
     private static func headScanner(_ maxHeaderBytes: Int) -> HeadScanner {
         // The byte limit bounds the number of fields well enough for a client.
-        HeadScanner(
-            kind: .message,
-            limits: .init(maxBytes: maxHeaderBytes, maxFieldLines: maxHeaderBytes, maxTargetLength: nil))
+        HeadScanner(kind: .message, limits: .init(maxBytes: maxHeaderBytes, maxFieldLines: maxHeaderBytes))
     }
 
     /// Drops consumed bytes once they are at least half the buffer (amortised linear copying).

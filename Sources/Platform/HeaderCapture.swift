@@ -64,7 +64,7 @@ public enum HeaderCapture {
                 description:
                     "openidd would refuse these headers (HTTP 400): header \(name) appears more than once")
         }
-        return request.headers
+        return HTTPHeaders(request.headers)
     }
 
     /// `> ` (sent) and `< ` (received) are how `curl -v` marks header lines; a bare `>` or `<` is its blank line.

@@ -19,7 +19,7 @@ public enum StringToSign {
     /// The string to sign of a received message: `make(headers:body:)` over the first value of each
     /// signed header, read from `headers` as bytes. Every callback builds one, and its header values
     /// need never become strings or a list of pairs.
-    public static func make(receivedHeaders headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
+    public static func make(receivedHeaders headers: ReceivedHeaders, body: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(body.count + 160)
         // `signedHeaderNames` is in the sorted order.

@@ -7,11 +7,12 @@ import Testing
 /// The callback's auth headers read as text, whatever their case; a repeated one named.
 @Suite struct AuthHeadersTests {
     @Test func picksEachAuthHeaderIgnoringCaseAndTheRest() {
-        let headers = HTTPHeaders([
-            ("Host", "merchant.example"), ("SIGN", "S"), ("nonce", "N"), ("signtype", "MD5"),
-            ("TimeStamp", "1628772138668"), ("businessid", "B"), ("Content-Length", "2"),
-            ("signs", "not sign"), ("nonces", "not nonce"),
-        ])
+        let headers = ReceivedHeaders(
+            HTTPHeaders([
+                ("Host", "merchant.example"), ("SIGN", "S"), ("nonce", "N"), ("signtype", "MD5"),
+                ("TimeStamp", "1628772138668"), ("businessid", "B"), ("Content-Length", "2"),
+                ("signs", "not sign"), ("nonces", "not nonce"),
+            ]))
         let auth = AuthHeaders(headers)
         #expect(auth.sign == headers["sign"])
         #expect(auth.sign == "S")
@@ -26,18 +27,18 @@ import Testing
         let fields = [
             ("sign", "S"), ("businessId", "B"), ("nonce", "N"), ("timestamp", "1"), ("signType", "MD5"),
         ]
-        #expect(AuthHeaders(HTTPHeaders(fields)).repeated == nil)
-        let doubled = HTTPHeaders(fields + [(name.uppercased(), "second")])
+        #expect(AuthHeaders(ReceivedHeaders(HTTPHeaders(fields))).repeated == nil)
+        let doubled = ReceivedHeaders(HTTPHeaders(fields + [(name.uppercased(), "second")]))
         #expect(AuthHeaders(doubled).repeated == name)
     }
 
     @Test func otherRepeatedHeadersAreNotTheChecksConcern() {
-        let headers = HTTPHeaders([("sign", "S"), ("Accept", "a"), ("Accept", "b")])
+        let headers = ReceivedHeaders(HTTPHeaders([("sign", "S"), ("Accept", "a"), ("Accept", "b")]))
         #expect(AuthHeaders(headers).repeated == nil)
     }
 
     @Test func missingHeadersAreNil() {
-        let auth = AuthHeaders(HTTPHeaders([("businessId", "B"), ("timestamp", "1")]))
+        let auth = AuthHeaders(ReceivedHeaders(HTTPHeaders([("businessId", "B"), ("timestamp", "1")])))
         #expect(auth.sign == nil)
         #expect(auth.signType == nil)
         #expect(auth.businessId == "B")

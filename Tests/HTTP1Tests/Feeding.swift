@@ -89,7 +89,7 @@ func summary(_ response: HTTPResponse) -> String {
     "\(response.status) \(summary(response.headers)) body=\(response.body)"
 }
 
-func summary(_ headers: HTTPHeaders) -> String {
+func summary(_ headers: some Sequence<(name: String, value: String)>) -> String {
     headers.map { "[\($0.name): \($0.value)]" }.joined()
 }
 

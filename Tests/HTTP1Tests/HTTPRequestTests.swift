@@ -59,6 +59,8 @@ import Testing
     ])
     func persistsConnectionsAsRFC9112Says(versionMinor: Int, connection: [String], persists: Bool) {
         let headers = HTTPHeaders(connection.map { ("Connection", $0) })
-        #expect(HTTPRequest.persistsConnection(versionMinor: versionMinor, headers: headers) == persists)
+        #expect(
+            HTTPRequest.persistsConnection(versionMinor: versionMinor, headers: ReceivedHeaders(headers))
+                == persists)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import HTTP1
 
 @Suite struct HeadScannerTests {
-    private let limits = HeadScanner.Limits(maxBytes: 1024, maxFieldLines: 10, maxTargetLength: 100)
+    private let limits = HeadScanner.Limits(maxBytes: 1024, maxFieldLines: 10)
 
     /// Scans `input` growing one byte at a time, as a connection would buffer it.
     private func scanBytewise(_ input: String, kind: HeadScanner.Kind = .message) throws(HTTPParseError)
@@ -23,36 +23,6 @@ import Testing
             if complete { return scanner }
         }
         return nil
-    }
-
-    /// Field lines are skipped to their CR or LF eight bytes at a time, and the start line from space
-    /// to space: the mark must be found at every position in and across words, and nothing before it
-    /// taken for one. The fillers are bytes one bit away from a mark (0x0C, 0x0E, 0x0B, 0x09 for CR and
-    /// LF; 0x21, 0x28, 0x30, 0x60 for the space) or only the high bit away (0x8D, 0x8A, 0xA0), and a
-    /// space where spaces are not marks.
-    @Test(arguments: [
-        (false, [ASCII.cr, ASCII.lf], [0x0C, 0x0E, 0x0B, 0x09, 0x8D, 0x8A, 0x20, 0x7E] as [UInt8]),
-        (
-            true, [ASCII.space, ASCII.cr, ASCII.lf],
-            [0x21, 0x28, 0x30, 0x60, 0xA0, 0x0C, 0x0E, 0x7E] as [UInt8]
-        ),
-    ])
-    func findsTheFirstMarkAtEveryPosition(orSpace: Bool, marks: [UInt8], filler: [UInt8]) {
-        for mark in marks {
-            for length in 0..<40 {
-                for position in 0...length {
-                    var bytes = (0..<length).map { filler[$0 % filler.count] }
-                    if position < length { bytes[position] = mark }
-                    for from in [0, 1, 7, 8, 9].filter({ $0 <= length }) {
-                        let found = bytes.withUnsafeBufferPointer {
-                            HeadScanner.firstLineBreak($0, from: from, to: length, orSpace: orSpace)
-                        }
-                        let expected = position < length && position >= from ? position : length
-                        #expect(found == expected, "length \(length), \(mark) at \(position), from \(from)")
-                    }
-                }
-            }
-        }
     }
 
     /// The scanner against a plain reference: lines split at CRLF, a bare CR or LF refused, on random

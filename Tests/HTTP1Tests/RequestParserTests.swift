@@ -354,14 +354,14 @@ import Testing
         parser.append(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         let error = #expect(throws: HTTPParseError.self) { try parser.next() }
         #expect(error?.status == 400)
-        #expect(error?.reason == "HTTP/1.1 request without a Host header")
+        #expect(error == .missingHost)
     }
 
     @Test func errorsNameTheRuleTheyEnforce() {
         let error = parseRequests(
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
         ).error
-        #expect(error?.reason == "both Content-Length and Transfer-Encoding")
+        #expect(error == .contentLengthWithTransferEncoding)
         #expect(error?.description == "HTTP 400 Bad Request: both Content-Length and Transfer-Encoding")
     }
 

@@ -89,6 +89,8 @@ import Testing
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 501),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n", 501),
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message makes its framing faulty.
+        ("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         ("HTTP/1.1 200 OK\r\nX : y\r\n\r\n", 400),
         ("HTTP/1.1 200 OK\r\nX: y\r\n z\r\n\r\n", 400),
         ("HTTP/1.1 200 OK\nContent-Length: 0\n\n", 400),
