@@ -162,8 +162,7 @@ public struct BindingTable: Sendable {
         var duplicates: [Int32] = []
         var found: [Duplicate] = []
         for (index, hash) in slotOrder(fresh, column: .serialNo) {
-            let key = bytes(records[Int(index)].serialNo)
-            if let kept = find(key, hash: hash, in: bySerialNo, column: .serialNo) {
+            if let kept = find(keyOf: index, hash: hash, in: bySerialNo, column: .serialNo) {
                 duplicates.append(index)
                 found.append(
                     Duplicate(
@@ -175,8 +174,7 @@ public struct BindingTable: Sendable {
         }
         let dropped = Set(duplicates)
         for (index, hash) in slotOrder(fresh, column: .userId) where !dropped.contains(index) {
-            let key = bytes(records[Int(index)].userId)
-            if let latest = find(key, hash: hash, in: latestByUserId, column: .userId) {
+            if let latest = find(keyOf: index, hash: hash, in: latestByUserId, column: .userId) {
                 // Same slot order for the same key, so records of one user arrive in ledger order.
                 if records[Int(latest)].boundAt <= records[Int(index)].boundAt {
                     latestByUserId.replace(latest, with: index, hash: hash)
@@ -186,8 +184,7 @@ public struct BindingTable: Sendable {
             }
         }
         for (index, hash) in slotOrder(fresh, column: .openId) where !dropped.contains(index) {
-            let key = bytes(records[Int(index)].openId)
-            if let newest = find(key, hash: hash, in: newestByOpenId, column: .openId) {
+            if let newest = find(keyOf: index, hash: hash, in: newestByOpenId, column: .openId) {
                 records[Int(index)].previousForOpenId = newest
                 newestByOpenId.replace(newest, with: index, hash: hash)
             } else {
@@ -234,13 +231,6 @@ public struct BindingTable: Sendable {
         newestByOpenId = HashIndex(capacity: bySerialNo.capacity)
         for index in records.indices { records[index].previousForOpenId = -1 }
         buildIndexes()
-    }
-
-    private func bytes(_ span: Span) -> UnsafeBufferPointer<UInt8> {
-        // The arena is not mutated while indexes are built, so its storage stays put.
-        arena.withUnsafeBufferPointer {
-            UnsafeBufferPointer(rebasing: $0[Int(span.offset)..<Int(span.offset + span.length)])
-        }
     }
 
     // MARK: - Lookups
@@ -330,6 +320,15 @@ public struct BindingTable: Sendable {
         index.find(hash: hash) { equals($0, column, key) }
     }
 
+    /// The indexed record whose `column` key is that of record `record`.
+    private func find(keyOf record: Int32, hash: Int, in index: HashIndex, column: Column) -> Int32? {
+        let key = span(records[Int(record)], column)
+        return arena.withUnsafeBufferPointer { arena in
+            let bytes = UnsafeBufferPointer(rebasing: arena[Int(key.offset)..<Int(key.offset + key.length)])
+            return index.find(hash: hash) { equals($0, column, bytes) }
+        }
+    }
+
     private func lookup(_ key: String, in index: HashIndex, column: Column) -> Int32? {
         var key = key
         return key.withUTF8 { find($0, hash: Self.hash($0), in: index, column: column) }
@@ -373,25 +372,26 @@ public struct BindingTable: Sendable {
     /// A per-process random seed, so colliding keys cannot be prepared in advance.
     static let seed = UInt64.random(in: .min ... .max)
 
-    /// A seeded multiply-xorshift hash over 8-byte words (splitmix64's mixer). Replay hashes three keys
-    /// per line; Swift's SipHash (`Hasher`) made that a quarter of start-up time.
-    @inline(__always)
+    /// A seeded multiply-xorshift hash (splitmix64's mixer) over the key's bytes as little-endian
+    /// 8-byte words, the last one zero-padded. Replay hashes three keys per line; Swift's SipHash
+    /// (`Hasher`) made that a quarter of start-up time.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var state = seed ^ (UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15)
-        let raw = UnsafeRawBufferPointer(bytes)
         var offset = 0
-        while offset + 8 <= raw.count {
-            state = mix(state ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        while offset + 8 <= bytes.count {
+            state = mix(state ^ word(bytes, from: offset, count: 8))
             offset += 8
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < raw.count {
-            tail |= UInt64(raw[offset]) << shift
-            shift += 8
-            offset += 1
-        }
+        let tail = word(bytes, from: offset, count: bytes.count - offset)
         return Int(truncatingIfNeeded: mix(state ^ tail ^ 0xFF51_AFD7_ED55_8CCD))
+    }
+
+    /// `count` (at most 8) bytes from `offset` as a little-endian word.
+    @inline(__always)
+    private static func word(_ bytes: UnsafeBufferPointer<UInt8>, from offset: Int, count: Int) -> UInt64 {
+        var word: UInt64 = 0
+        for index in 0..<count { word |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        return word
     }
 
     @inline(__always)

@@ -36,16 +36,8 @@ public enum Validation {
         return bytes.allSatisfy(isTokenByte)
     }
 
-    @inline(__always)
+    /// [A-Za-z0-9_-].
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        // [A-Za-z0-9_-] as a bit per byte value 0...127 (low word 0...63, high word 64...127): a mask
-        // test per byte instead of five range checks (serialNo, token and openId on every callback).
-        // `isTokenByteByRanges` says the same in words; a test checks that they agree on all 256.
-        let mask: UInt64 = byte < 64 ? 0x03FF_2000_0000_0000 : byte < 128 ? 0x07FF_FFFE_87FF_FFFE : 0
-        return (mask >> UInt64(byte & 63)) & 1 == 1
-    }
-
-    static func isTokenByteByRanges(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):

@@ -56,37 +56,14 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// Escapes only what RFC 8259 requires (quote, backslash, control characters); UTF-8 passes through.
     /// Whether `bytes` go into a JSON string as they are: no control character, quote, backslash or
-    /// DEL. Eight bytes are tested at once (the zero-byte test on the word, and on it XORed with each
-    /// byte to find), then the rest one by one.
+    /// DEL, the bytes `appendString` escapes.
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits = ones &* 0x80
-        func hasZeroByte(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highBits }
-        var index = 0
-        var found: UInt64 = 0
-        while index + 8 <= bytes.count {
-            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // A byte below 0x20 borrows into its own high bit when 0x20 is taken away.
-            found |= (word &- ones &* 0x20) & ~word & highBits
-            found |= hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
-            found |= hasZeroByte(word ^ (ones &* 0x7F))
-            index += 8
-        }
-        guard found == 0 else { return false }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                return false
-            }
-            index += 1
-        }
-        return true
+        bytes.allSatisfy { $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 
+    /// Escapes only what RFC 8259 requires (quote, backslash, control characters) and DEL; UTF-8 passes
+    /// through.
     public static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Ids and timestamps never need escaping: copy them whole (the ledger's hot path), scanning the

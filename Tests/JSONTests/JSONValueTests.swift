@@ -82,9 +82,9 @@ private func text(_ value: JSONValue) -> String {
     }
 }
 
-/// Strings are copied whole when no byte needs escaping, a test made eight bytes at a time: it must
-/// find each byte that does at every position, and take none of their neighbours (or the same bytes
-/// with the high bit set, inside UTF-8 characters) for one.
+/// Strings are copied whole when no byte needs escaping: the test must find each byte that does at
+/// every position, and take none of their neighbours (or the same bytes with the high bit set, inside
+/// UTF-8 characters) for one.
 @Suite struct PlainStringTests {
     @Test func findsEveryByteThatNeedsEscapingAtAnyPosition() {
         let special: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x22, 0x5C, 0x7F]
