@@ -14,12 +14,9 @@ import Platform
 /// everything else is `FAIL <reason>`, which makes the platform retry.
 public struct CallbackEndpoint: Sendable {
     let service: BindingService
-    /// The path of `callback.publicUrl`, without a trailing slash ("" for the root), and with one.
-    let pathPrefix: String
-    let pathPrefixWithSlash: String
-    /// `pathPrefixWithSlash` as bytes, compared with every callback's path.
+    /// The path of `callback.publicUrl` with one trailing slash, as bytes: every callback's path starts
+    /// with it.
     let pathPrefixBytes: [UInt8]
-    let openIdField: String?
     let trustedProxies: [CIDR]
     let logger: Logger
     /// The body fields that may carry the userId (SPEC: userId, thirdAccount, or the configured name).
@@ -34,10 +31,7 @@ public struct CallbackEndpoint: Sendable {
         logger: Logger
     ) {
         self.service = service
-        self.pathPrefix = publicPath.hasSuffix("/") ? String(publicPath.dropLast()) : publicPath
-        self.pathPrefixWithSlash = pathPrefix + "/"
-        self.pathPrefixBytes = Array(pathPrefixWithSlash.utf8)
-        self.openIdField = openIdField
+        self.pathPrefixBytes = Array((publicPath.hasSuffix("/") ? publicPath : publicPath + "/").utf8)
         self.trustedProxies = trustedProxies
         self.logger = logger
         let configured = service.settings.account.userIdField
@@ -108,13 +102,13 @@ public struct CallbackEndpoint: Sendable {
                     && UnsafeBufferPointer(rebasing: path[..<prefix.count]).elementsEqual(prefix)
             }
         }
-        guard underPrefix else { return .refused(fail(404, "not found")) }
+        guard underPrefix else { return .refused(renderCallbackError(status: 404, reason: "not found")) }
         let token = String(path[path.utf8.index(path.startIndex, offsetBy: prefixLength)...])
         guard Validation.isValidSerialNo(token) || Validation.isValidOpenId(token) else {
-            return .refused(fail(404, "not found"))
+            return .refused(renderCallbackError(status: 404, reason: "not found"))
         }
         guard request.method == "POST" else {
-            var response = fail(405, "method not allowed")
+            var response = renderCallbackError(status: 405, reason: "method not allowed")
             response.headers.add("Allow", "POST")
             return .refused(response)
         }
@@ -131,14 +125,16 @@ public struct CallbackEndpoint: Sendable {
 
         // 1. Signature over the auth headers as received and the raw body bytes.
         let auth = AuthHeaders(request.headers)
-        guard auth.repeated == nil else { return .refused(fail(400, "duplicate header")) }
+        guard auth.repeated == nil else {
+            return .refused(renderCallbackError(status: 400, reason: "duplicate header"))
+        }
         guard let sign = auth.sign, !sign.isEmpty else {
-            return .refused(fail(401, "signature missing"))
+            return .refused(renderCallbackError(status: 401, reason: "signature missing"))
         }
         let signType: SignType
         if let declared = auth.signType, !declared.isEmpty {
             guard let known = SignType(rawValue: declared) else {
-                return .refused(fail(400, "unknown signType"))
+                return .refused(renderCallbackError(status: 400, reason: "unknown signType"))
             }
             signType = known
         } else {
@@ -150,28 +146,29 @@ public struct CallbackEndpoint: Sendable {
         case .invalid:
             caller.log.security(
                 .signatureInvalid, "callback signature invalid", [("signType", signType.rawValue)])
-            return .refused(fail(401, "signature invalid"))
+            return .refused(renderCallbackError(status: 401, reason: "signature invalid"))
         case .noKey:
             caller.log.security(
                 .signTypeUnconfigured, "callback signed with an unconfigured signType",
                 [("signType", signType.rawValue)])
-            return .refused(fail(401, "signType \(signType.rawValue) not configured"))
+            return .refused(
+                renderCallbackError(status: 401, reason: "signType \(signType.rawValue) not configured"))
         }
         guard auth.businessId == service.settings.account.businessId else {
             caller.log.security(
                 .businessIdMismatch, "callback for another businessId",
                 [("businessId", auth.businessId ?? "")])
-            return .refused(fail(401, "businessId mismatch"))
+            return .refused(renderCallbackError(status: 401, reason: "businessId mismatch"))
         }
 
         // 2. Fields.
         let object: JSONValue
         switch CallbackBody.parse(request.body) {
         case .object(let parsed): object = parsed
-        case .refused(let reason): return .refused(fail(400, reason))
+        case .refused(let reason): return .refused(renderCallbackError(status: 400, reason: reason))
         }
         guard case .string(let serialNo) = object["serialNo"], Validation.isValidSerialNo(serialNo) else {
-            return .refused(fail(400, "serialNo missing or malformed"))
+            return .refused(renderCallbackError(status: 400, reason: "serialNo missing or malformed"))
         }
         // Every name that may carry the openId must hold a valid one, and where several are sent they
         // must agree, like the userId's names below.
@@ -179,21 +176,27 @@ public struct CallbackEndpoint: Sendable {
         for name in openIdNames {
             guard let value = object[name] else { continue }
             guard case .string(let text) = value, Validation.isValidOpenId(text) else {
-                return .refused(fail(400, "openId malformed"))
+                return .refused(renderCallbackError(status: 400, reason: "openId malformed"))
             }
             if let earlier = foundOpenId, earlier != text {
-                return .refused(fail(400, "openId fields disagree"))
+                return .refused(renderCallbackError(status: 400, reason: "openId fields disagree"))
             }
             foundOpenId = text
         }
-        guard let openId = foundOpenId else { return .refused(fail(400, "openId missing")) }
+        guard let openId = foundOpenId else {
+            return .refused(renderCallbackError(status: 400, reason: "openId missing"))
+        }
         // Every field that may carry the userId must be a string, and where several are sent they must
         // agree: which one to believe is not a choice to make silently (or by hash order).
         var userId: String?
         for name in userIdNames {
             guard let value = object[name] else { continue }
-            guard case .string(let text) = value else { return .refused(fail(400, "\(name) malformed")) }
-            if let earlier = userId, earlier != text { return .refused(fail(400, "userId fields disagree")) }
+            guard case .string(let text) = value else {
+                return .refused(renderCallbackError(status: 400, reason: "\(name) malformed"))
+            }
+            if let earlier = userId, earlier != text {
+                return .refused(renderCallbackError(status: 400, reason: "userId fields disagree"))
+            }
             userId = text
         }
         return .accepted(serialNo: serialNo, token: token, openId: openId, userId: userId)
@@ -225,22 +228,22 @@ public struct CallbackEndpoint: Sendable {
             requestLog.with("userId", existing.userId).security(
                 .serialConflict, "serialNo already bound to another openId",
                 [("boundOpenId", existing.openId)])
-            return fail(409, "serialNo already bound to another openId")
+            return renderCallbackError(status: 409, reason: "serialNo already bound to another openId")
         case .unknownSerialNo:
             requestLog.notice("callback for an unknown serialNo")
-            return fail(404, "unknown serialNo")
+            return renderCallbackError(status: 404, reason: "unknown serialNo")
         case .tokenMismatch:
             requestLog.security(.tokenMismatch, "callback path token does not match the serialNo")
-            return fail(403, "token mismatch")
+            return renderCallbackError(status: 403, reason: "token mismatch")
         case .expired:
             requestLog.notice("callback for an expired request")
-            return fail(410, "request expired")
+            return renderCallbackError(status: 410, reason: "request expired")
         case .userIdMismatch:
             requestLog.security(.userIdMismatch, "callback userId does not match the request")
-            return fail(400, "userId mismatch")
+            return renderCallbackError(status: 400, reason: "userId mismatch")
         case .storageFailed(let reason):
             requestLog.error("binding not stored; the platform will retry", [("error", reason)])
-            return fail(503, "storage")
+            return renderCallbackError(status: 503, reason: "storage")
         }
     }
 
@@ -256,22 +259,16 @@ public struct CallbackEndpoint: Sendable {
         return last
     }
 
-    private func fail(_ status: Int, _ reason: String) -> HTTPResponse {
-        Self.fail(status, reason)
-    }
-
-    private static func fail(_ status: Int, _ reason: String) -> HTTPResponse {
-        plain(status, "FAIL \(reason)")
-    }
 }
 
-func plain(_ status: Int, _ text: String) -> HTTPResponse {
+private func plain(_ status: Int, _ text: String) -> HTTPResponse {
     var headers = HTTPHeaders()
     headers.add("Content-Type", "text/plain; charset=utf-8")
     return HTTPResponse(status: status, headers: headers, body: Array(text.utf8))
 }
 
-/// The server's own refusals on the callback port, in the callback's `FAIL <reason>` dialect.
+/// Every refusal on the callback port, the endpoint's and the server's own: `FAIL <reason>`, which
+/// makes the platform retry.
 public func renderCallbackError(status: Int, reason: String) -> HTTPResponse {
     plain(status, "FAIL \(reason)")
 }
