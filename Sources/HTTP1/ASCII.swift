@@ -1,5 +1,4 @@
 /// Bytes and character classes of the HTTP grammar (RFC 9110 §5.6, RFC 9112 §2).
-@usableFromInline
 enum ASCII {
     static let tab: UInt8 = 0x09
     static let lf: UInt8 = 0x0A
@@ -55,7 +54,6 @@ enum ASCII {
         }
     }
 
-    @inlinable
     static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
@@ -80,24 +78,8 @@ enum ASCII {
 
 extension StringProtocol {
     /// Field names, connection options and codings compare ASCII case-insensitively (RFC 9110 §5.1).
-    /// Inlinable, so callers in other modules get it specialized for their string types rather than
-    /// through the generic witness tables (a callback's header checks call it a dozen times).
-    @inlinable
     public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        // Header lookups run this a dozen times per request: compare the contiguous UTF-8 of both
-        // (native strings and substrings have it) rather than walk two UTF8View iterators.
-        let contiguous: Bool?? = utf8.withContiguousStorageIfAvailable { mine in
-            other.utf8.withContiguousStorageIfAvailable { theirs in
-                guard mine.count == theirs.count else { return false }
-                for index in 0..<mine.count
-                where ASCII.lowercased(mine[index]) != ASCII.lowercased(theirs[index]) {
-                    return false
-                }
-                return true
-            }
-        }
-        if let contiguous, let equal = contiguous { return equal }
-        return utf8.count == other.utf8.count
+        utf8.count == other.utf8.count
             && utf8.elementsEqual(other.utf8) { ASCII.lowercased($0) == ASCII.lowercased($1) }
     }
 }
