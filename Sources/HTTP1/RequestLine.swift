@@ -4,9 +4,6 @@ struct RequestLine {
     var method: String
     var target: String
     var versionMinor: Int
-    /// For an origin-form target, its path and query, split where the line is read (every request
-    /// needs them).
-    var origin: (path: Substring, query: Substring?)?
 
     init(parsing line: UnsafeBufferPointer<UInt8>, maxTargetLength: Int) throws(HTTPParseError) {
         var targetLimit = TargetLimit(maxLength: maxTargetLength)
@@ -24,17 +21,7 @@ struct RequestLine {
         // A fragment is never sent (RFC 9112 §3.2); "#" in a target is garbage or an attack.
         if target.contains(UInt8(ascii: "#")) { throw .fragmentInTarget }
         self.method = String(decoding: method, as: UTF8.self)
-        let text = String(decoding: target, as: UTF8.self)
-        self.target = text
-        if text.utf8.first == UInt8(ascii: "/") {
-            // ASCII only (checked above), so byte offsets are UTF-8 offsets.
-            if let question = target.firstIndex(of: UInt8(ascii: "?")) {
-                let mark = text.utf8.index(text.startIndex, offsetBy: question - target.startIndex)
-                origin = (text[..<mark], text[text.utf8.index(after: mark)...])
-            } else {
-                origin = (text[...], nil)
-            }
-        }
+        self.target = String(decoding: target, as: UTF8.self)
         try checkTargetForm()
     }
 

@@ -199,17 +199,13 @@ public struct RequestParser: Sendable {
             parsing: UnsafeBufferPointer(rebasing: head[lines[0]]), maxTargetLength: limits.maxTargetLength)
         let headers = try FieldLines.parse(head, lines: lines.dropFirst())
         try checkHost(headers, versionMinor: line.versionMinor)
-        let (path, query) = line.origin ?? HTTPRequest.components(of: line.target)
+        let (path, query) = HTTPRequest.components(of: line.target)
         let decodedQuery = try query.map(QueryDecoding.decode) ?? []
         let framing = try BodyFraming(
             headers, versionMinor: line.versionMinor, maxBodyBytes: limits.maxBodyBytes)
-        // An origin-form target without a query is its own path: share the string, don't copy it.
-        // (Only origin-form gives a path as long as the whole target.)
-        let wholeTarget = query == nil && path.utf8.count == line.target.utf8.count
         let request = HTTPRequest(
-            method: line.method, target: line.target, path: wholeTarget ? line.target : String(path),
-            query: decodedQuery, versionMinor: line.versionMinor,
-            headers: headers, body: [])
+            method: line.method, target: line.target, path: String(path), query: decodedQuery,
+            versionMinor: line.versionMinor, headers: headers, body: [])
         return (request, framing)
     }
 

@@ -16,22 +16,6 @@ import Testing
         #expect(line.versionMinor == 0)
     }
 
-    /// The path and query of an origin-form target are split off while its bytes are checked; they must
-    /// be what `HTTPRequest.components` finds in the finished string.
-    @Test(arguments: ["/a?b", "/a", "/", "/?", "/a?b?c", "/cb/tok_-1?x=1&y=%20", "/a/b/?"])
-    func splitsAnOriginFormTargetAsComponentsDoes(target: String) throws {
-        let line = try parse("POST \(target) HTTP/1.1")
-        let origin = try #require(line.origin)
-        let reference = HTTPRequest.components(of: target)
-        #expect(origin.path == reference.path)
-        #expect(origin.query == reference.query)
-    }
-
-    @Test func leavesOtherTargetFormsToComponents() throws {
-        #expect(try parse("GET http://a.example/x?y HTTP/1.1").origin == nil)
-        #expect(try parse("OPTIONS * HTTP/1.1").origin == nil)
-    }
-
     @Test(arguments: ["/a#b", "/#", "/a?b#c", "http://a.example/#x"])
     func refusesAFragmentAnywhereInTheTarget(target: String) {
         let error = #expect(throws: HTTPParseError.self) { try parse("GET \(target) HTTP/1.1") }
@@ -55,6 +39,30 @@ import Testing
             #expect(status == 0)
         } catch {
             #expect(error.status == status)
+        }
+    }
+
+    /// The limit holds however the line arrives: whole, or a byte at a time with a check after each.
+    @Test func limitsTheTargetWhileTheLineArrives() throws {
+        for (line, tooLong) in [
+            ("GET /1234 HTTP/1.1", false), ("GET /12345 HTTP/1.1", true), ("GET /12345", true),
+        ] {
+            let bytes = Array(line.utf8)
+            var limit = RequestLine.TargetLimit(maxLength: 5)
+            var refused = false
+            for end in 1...bytes.count {
+                do {
+                    try bytes[..<end].withUnsafeBufferPointer { bytes throws(HTTPParseError) in
+                        try limit.check(bytes)
+                    }
+                } catch {
+                    #expect(error == .targetTooLong(limit: 5))
+                    #expect(end == 10, "refused as soon as the sixth byte of the target arrives")
+                    refused = true
+                    break
+                }
+            }
+            #expect(refused == tooLong, "\(line)")
         }
     }
 
