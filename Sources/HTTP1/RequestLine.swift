@@ -9,8 +9,11 @@ struct RequestLine {
         var targetLimit = TargetLimit(maxLength: maxTargetLength)
         try targetLimit.check(line)
         guard line.allSatisfy({ $0 >= ASCII.space && $0 < 0x7F }) else { throw .invalidByteInRequestLine }
-        guard let firstSpace = line.firstIndex(of: ASCII.space),
-            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space)
+        // Exactly two spaces, single ones: method, target and version are each non-empty (RFC 9112 §3).
+        guard let firstSpace = line.firstIndex(of: ASCII.space), firstSpace > 0,
+            let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space),
+            secondSpace > firstSpace + 1,
+            !line[(secondSpace + 1)...].contains(ASCII.space)
         else {
             throw .malformedRequestLine
         }
