@@ -30,7 +30,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 
 enum Outcome: Equatable {
     case request(method: String, target: String, body: [UInt8], keepAlive: Bool)
-    case error(status: Int)
+    case error(HTTPParseError)
 
     var isError: Bool {
         if case .error = self { return true }
@@ -62,7 +62,7 @@ func drain(_ parser: inout RequestParser) -> [Outcome] {
                     method: request.method, target: request.target, body: request.body,
                     keepAlive: request.keepAlive))
         } catch {
-            out.append(.error(status: error.status))
+            out.append(.error(error))
             return out
         }
     }

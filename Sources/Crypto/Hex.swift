@@ -6,12 +6,12 @@ public enum Hex {
     }
 
     public static func lower(_ bytes: [UInt8]) -> String {
-        String(decoding: encode(bytes, digits: lowerDigits), as: UTF8.self)
+        String(decoding: encode(bytes, letterA: UInt8(ascii: "a")), as: UTF8.self)
     }
 
     /// Uppercase hex as bytes (the MD5 check compares bytes; no String needed).
     public static func upperBytes(_ bytes: [UInt8]) -> [UInt8] {
-        encode(bytes, digits: upperDigits)
+        encode(bytes, letterA: UInt8(ascii: "A"))
     }
 
     /// Uppercase hex of `bytes` into `output` (twice as long), for checks that keep both on the stack.
@@ -20,26 +20,22 @@ public enum Hex {
     ) {
         precondition(output.count >= bytes.count * 2, "hex is twice as long as its bytes")
         for (index, byte) in bytes.enumerated() {
-            output[2 * index] = upperDigit(byte >> 4)
-            output[2 * index + 1] = upperDigit(byte & 0x0F)
+            output[2 * index] = digit(byte >> 4, letterA: UInt8(ascii: "A"))
+            output[2 * index + 1] = digit(byte & 0x0F, letterA: UInt8(ascii: "A"))
         }
     }
 
-    @inline(__always)
-    private static func upperDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
-    }
-
-    private static let upperDigits = Array("0123456789ABCDEF".utf8)
-    private static let lowerDigits = Array("0123456789abcdef".utf8)
-
-    private static func encode(_ bytes: [UInt8], digits: [UInt8]) -> [UInt8] {
+    private static func encode(_ bytes: [UInt8], letterA: UInt8) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count * 2)
         for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
+            output.append(digit(byte >> 4, letterA: letterA))
+            output.append(digit(byte & 0x0F, letterA: letterA))
         }
         return output
+    }
+
+    private static func digit(_ nibble: UInt8, letterA: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : letterA + nibble - 10
     }
 }
