@@ -41,17 +41,17 @@ public struct ReceivedHeaders: Sendable, Sequence {
     public var count: Int { spans.count }
 
     public func makeIterator() -> some IteratorProtocol<Element> {
-        spans.lazy.map { (text(head, $0.name), text(head, $0.value)) }.makeIterator()
+        spans.lazy.map { (text($0.name), text($0.value)) }.makeIterator()
     }
 
     /// The first value of the field `name`, or nil when absent.
     public subscript(_ name: String) -> String? {
-        firstIndex(named: name).map { text(head, spans[$0].value) }
+        firstIndex(named: name).map { text(spans[$0].value) }
     }
 
     /// Every value of the field `name`, in order.
     public func values(_ name: String) -> [String] {
-        spans.filter { isName($0.name, name) }.map { text(head, $0.value) }
+        spans.filter { isName($0.name, name) }.map { text($0.value) }
     }
 
     /// The first value of the field `name` and how many fields have that name (a repeated field is
@@ -60,7 +60,7 @@ public struct ReceivedHeaders: Sendable, Sequence {
         var first: String?
         var count = 0
         for span in spans where isName(span.name, name) {
-            if count == 0 { first = text(head, span.value) }
+            if count == 0 { first = text(span.value) }
             count += 1
         }
         return (first, count)
@@ -76,11 +76,6 @@ public struct ReceivedHeaders: Sendable, Sequence {
         return range.count
     }
 
-    /// Whether every byte of the first value of `name` passes `test`; nil when there is no such field.
-    func firstValue(_ name: String, allSatisfy test: (UInt8) -> Bool) -> Bool? {
-        firstIndex(named: name).map { head[spans[$0].value].allSatisfy(test) }
-    }
-
     private func firstIndex(named name: String) -> Int? {
         spans.indices.first { isName(spans[$0].name, name) }
     }
@@ -92,7 +87,7 @@ public struct ReceivedHeaders: Sendable, Sequence {
             && zip(head[range], name.utf8).allSatisfy { ASCII.lowercased($0) == ASCII.lowercased($1) }
     }
 
-    private func text(_ head: [UInt8], _ range: Range<Int>) -> String {
+    private func text(_ range: Range<Int>) -> String {
         String(decoding: head[range], as: UTF8.self)
     }
 }
