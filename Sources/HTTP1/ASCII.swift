@@ -27,8 +27,16 @@ enum ASCII {
     private static let tokenChars: [Bool] = (0...255).map { isTokenChar(UInt8($0)) }
 
     /// token = 1*tchar: methods, field names, transfer codings.
-    static func isToken(_ bytes: some Collection<UInt8>) -> Bool {
-        !bytes.isEmpty && bytes.allSatisfy { tokenChars[Int($0)] }
+    static func isToken(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        let table = tokenChars
+        for byte in bytes where !table[Int(byte)] { return false }
+        return true
+    }
+
+    static func isToken(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8(isToken)
     }
 
     /// OWS / BWS (RFC 9110 §5.6.3).

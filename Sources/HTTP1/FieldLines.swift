@@ -14,7 +14,7 @@ enum FieldLines {
             guard let colon = bytes.firstIndex(of: ASCII.colon) else { throw .fieldLineWithoutColon }
             let name = head[line.lowerBound..<colon]
             if let last = name.last, ASCII.isWhitespace(last) { throw .whitespaceBeforeColon }
-            guard ASCII.isToken(name) else { throw .fieldNameNotToken }
+            guard ASCII.isToken(UnsafeBufferPointer(rebasing: name)) else { throw .fieldNameNotToken }
             var valueStart = colon + 1
             var valueEnd = line.upperBound
             while valueStart < valueEnd, ASCII.isWhitespace(head[valueStart]) { valueStart += 1 }

@@ -83,8 +83,17 @@ public struct ReceivedHeaders: Sendable, Sequence {
     /// Whether the name at `range` is `name`, ignoring ASCII case. The lengths settle most fields
     /// without touching their bytes.
     private func isName(_ range: Range<Int>, _ name: String) -> Bool {
-        range.count == name.utf8.count
-            && zip(head[range], name.utf8).allSatisfy { ASCII.lowercased($0) == ASCII.lowercased($1) }
+        guard range.count == name.utf8.count else { return false }
+        var name = name
+        return name.withUTF8 { wanted in
+            head.withUnsafeBufferPointer { head in
+                for offset in 0..<wanted.count
+                where ASCII.lowercased(head[range.lowerBound + offset]) != ASCII.lowercased(wanted[offset]) {
+                    return false
+                }
+                return true
+            }
+        }
     }
 
     private func text(_ range: Range<Int>) -> String {

@@ -19,7 +19,7 @@ struct RequestLine {
         }
         let method = line[..<firstSpace]
         let target = line[(firstSpace + 1)..<secondSpace]
-        guard ASCII.isToken(method) else { throw .methodNotToken }
+        guard ASCII.isToken(UnsafeBufferPointer(rebasing: method)) else { throw .methodNotToken }
         versionMinor = try HTTPVersion.minor(line[(secondSpace + 1)...])
         // A fragment is never sent (RFC 9112 §3.2); "#" in a target is garbage or an attack.
         if target.contains(UInt8(ascii: "#")) { throw .fragmentInTarget }

@@ -45,7 +45,7 @@ extension HTTPResponse {
 /// Bytes that would end the request line or a field early (controls, spaces in the target) are
 /// escaped or replaced rather than sent: no caller input can inject a header.
 public func serializeRequest(method: String, target: String, headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
-    precondition(ASCII.isToken(method.utf8), "method \(method) is not a token")
+    precondition(ASCII.isToken(method), "method \(method) is not a token")
     var bytes: [UInt8] = []
     bytes.reserveCapacity(256 + target.utf8.count + body.count)
     bytes.append(contentsOf: method.utf8)
@@ -91,7 +91,7 @@ private func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
 }
 
 private func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {
-    guard ASCII.isToken(name.utf8) else { return }
+    guard ASCII.isToken(name) else { return }
     bytes.append(contentsOf: name.utf8)
     bytes.append(ASCII.colon)
     bytes.append(ASCII.space)
