@@ -108,7 +108,7 @@ final class FakePlatform: @unchecked Sendable {
         // Its stderr goes to a file, so a platform that cannot start (Python's `cryptography` missing:
         // `scripts/setup` installs it) says why in the test's failure.
         let errorPath = directory.path + "/platform-\(mode)-stderr-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
         var line = Data()
@@ -244,7 +244,14 @@ final class DaemonUnderTest: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// The daemon's stderr as written: to a file, each line starts with a timestamp (LogFormatTests).
+    var rawLog: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// The daemon's stderr as journald would hold it: each line from its `<N>` priority on, without
+    /// the timestamp.
+    var log: String {
+        rawLog.replacing(#/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /#.anchorsMatchLineEndings(), with: "")
+    }
 
     func ledgerLines() -> [String] {
         guard let text = try? String(contentsOfFile: ledgerPath, encoding: .utf8) else { return [] }
