@@ -282,36 +282,47 @@ public struct Configuration: Sendable {
         return address[0] == 127
     }
 
-    /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the key's bytes.
+    /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the
+    /// key's bytes; each file is checked even when another is wrong, so one run reports them all.
     public func loadKeys() throws(ConfigError) -> SigningKeys {
         var keys = SigningKeys()
-        if let file = platform.privateKeyFile {
-            let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
-            do {
-                keys.merchantPrivateKey = try RSAPrivateKey(text: text)
-            } catch {
-                throw ConfigError(path: path, key: "platform.privateKeyFile", message: "\(file): \(error)")
-            }
-        }
-        if let file = platform.platformPublicKeyFile {
-            let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
-            do {
-                keys.platformPublicKey = try RSAPublicKey(text: text)
-            } catch {
-                throw ConfigError(
-                    path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
-            }
-        }
-        if let file = platform.md5KeyFile {
-            // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
-            let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            guard !text.isEmpty else {
-                throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
-            }
-            keys.md5Key = Array(text.utf8)
-        }
+        var problems: [ConfigError.Problem] = []
+        do { keys.merchantPrivateKey = try merchantPrivateKey() } catch { problems += error.problems }
+        do { keys.platformPublicKey = try platformPublicKey() } catch { problems += error.problems }
+        do { keys.md5Key = try md5Key() } catch { problems += error.problems }
+        guard problems.isEmpty else { throw ConfigError(path: path, problems: problems) }
         return keys
+    }
+
+    private func merchantPrivateKey() throws(ConfigError) -> RSAPrivateKey? {
+        guard let file = platform.privateKeyFile else { return nil }
+        let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
+        do {
+            return try RSAPrivateKey(text: text)
+        } catch {
+            throw ConfigError(path: path, key: "platform.privateKeyFile", message: "\(file): \(error)")
+        }
+    }
+
+    private func platformPublicKey() throws(ConfigError) -> RSAPublicKey? {
+        guard let file = platform.platformPublicKeyFile else { return nil }
+        let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
+        do {
+            return try RSAPublicKey(text: text)
+        } catch {
+            throw ConfigError(path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
+        }
+    }
+
+    private func md5Key() throws(ConfigError) -> [UInt8]? {
+        guard let file = platform.md5KeyFile else { return nil }
+        // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
+        let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
+        }
+        return Array(text.utf8)
     }
 
     /// A secret key (the merchant's private key, the MD5 key) that others on the machine can read is
