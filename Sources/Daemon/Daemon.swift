@@ -19,7 +19,7 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
 /// The running daemon: storage replayed, both listeners serving. Start-up order is storage, then
 /// listeners; shutdown is the reverse: stop taking requests, finish those in flight, then return.
 public final class Daemon: @unchecked Sendable {
-    public static let version = "0.2.0"
+    public static let version = Release.version
 
     /// Listening sockets made elsewhere: by systemd (socket activation) or by the sandbox.
     public struct Listeners: Sendable {

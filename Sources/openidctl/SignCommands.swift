@@ -38,6 +38,7 @@ struct SignOptions {
             switch (command, argument) {
             case (_, "--config"): configPath = value(argument)
             case (_, "--json"): self.json = true
+            case (_, "--help"), (_, "-h"): exitWithUsage(of: command.rawValue)
             case (.signTest, "--user-id"): userId = value(argument)
             case (.signTest, "--serial"): serialNo = value(argument)
             case (.signTest, "--nonce"): nonce = value(argument)

@@ -515,3 +515,51 @@ private enum FileManagerCWD {
         }
     }
 }
+
+/// A configuration with several mistakes names them all, so one edit fixes them all.
+@Suite struct EveryProblemTests {
+    @Test func everyProblemIsReportedInTheFileOrder() {
+        do {
+            _ = try parse([
+                "platform.bogusKey": 1, "platform.baseUrl": "ftp://x", "ipc.socketMode": "rw",
+                "requests.ttlSeconds": -1, "callback.publicUrl": nil,
+            ])
+            Issue.record("parsed")
+        } catch {
+            #expect(
+                error.problems.map(\.key) == [
+                    "platform.baseUrl", "callback.publicUrl", "ipc.socketMode", "requests.ttlSeconds",
+                    "platform.bogusKey",
+                ], "\(error)")
+            #expect(error.key == "platform.baseUrl")
+            let lines = error.description.split(separator: "\n")
+            #expect(lines.count == 6, "\(error)")
+            #expect(lines.first == "\(configPath): 5 problems:", "\(error)")
+            #expect(lines.contains("  callback.publicUrl: is required"), "\(error)")
+        }
+    }
+
+    @Test func oneProblemIsOneLine() {
+        do {
+            _ = try parse(["ipc.socketMode": "rw"])
+            Issue.record("parsed")
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(
+                error.description == "\(configPath): ipc.socketMode: must be an octal string such as \"0660\""
+            )
+        }
+    }
+
+    @Test func everyUnknownSectionIsNamed() {
+        do {
+            var sections: [String: Any] = makeConfig()
+            sections["platfrom"] = [String: Any]()
+            sections["callbak"] = [String: Any]()
+            _ = try Configuration.parse(jsonBytes(sections), path: configPath)
+            Issue.record("parsed")
+        } catch {
+            #expect(Set(error.problems.map(\.key)) == ["platfrom", "callbak"], "\(error)")
+        }
+    }
+}
