@@ -12,38 +12,25 @@ import Testing
 
 /// The `Peer` a handler sees: credentials on a Unix socket, an address on TCP.
 @Suite struct PeerTests {
-    static let describePeer: RequestHandler = { _, peer in
+    static let describePeer: Handler = { _, peer in
         let credentials = peer.credentials.map { "pid=\($0.pid) uid=\($0.uid) gid=\($0.gid)" } ?? "none"
         return HTTPResponse(status: 200, body: Array("host=\(peer.host ?? "none") \(credentials)".utf8))
     }
 
-    @Test(arguments: [ServerKind.threads, .loopInline])
-    func aUnixSocketPeerCarriesItsCredentials(kind: ServerKind) throws {
+    @Test func aUnixSocketPeerCarriesItsCredentials() throws {
         let directory = NSTemporaryDirectory() + "openidd-peer-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/peer.sock"
         let listener = try Socket.listenUnix(path: path, mode: 0o600)
-        let renderError: ErrorRenderer = { status, _ in HTTPResponse(status: status) }
-        let shutdown: () -> Void
-        if kind == .threads {
-            let server = try HTTPServer(
-                name: "unix", listener: listener, logger: Logger(sink: MemorySink()),
-                renderError: renderError,
-                handler: Self.describePeer)
-            server.start()
-            shutdown = { server.shutdown(graceSeconds: 2) }
-        } else {
-            // Two loops: the credentials travel with a connection dealt to the second one.
-            let server = try EventLoopServer(
-                name: "unix", listener: listener, loops: 2, logger: Logger(sink: MemorySink()),
-                renderError: renderError,
-                handler: { request, peer, responder in responder.respond(Self.describePeer(request, peer)) })
-            server.start()
-            shutdown = { server.shutdown(graceSeconds: 2) }
-        }
+        // Two loops: the credentials travel with a connection dealt to the second one.
+        let server = try EventLoopServer(
+            name: "unix", listener: listener, loops: 2, logger: Logger(sink: MemorySink()),
+            renderError: { status, _ in HTTPResponse(status: status) },
+            handler: { request, peer, responder in responder.respond(Self.describePeer(request, peer)) })
+        server.start()
         defer {
-            shutdown()
+            server.shutdown(graceSeconds: 2)
             listener.close()
         }
 
