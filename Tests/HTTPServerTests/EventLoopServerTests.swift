@@ -132,6 +132,16 @@ import Testing
         #expect(allRecent)
     }
 
+    @Test func aTokenNamesItsSlotAndTellsGenerationsApart() {
+        let earlier = ConnectionToken(slot: 5, generation: 1)
+        let later = ConnectionToken(slot: 5, generation: 2)
+        #expect(earlier.slot == 5 && later.slot == 5)
+        // An answer for the slot's earlier connection does not reach the later one.
+        #expect(earlier != later)
+        #expect(ConnectionToken(slot: 0xFF_FFFF, generation: 3).slot == 0xFF_FFFF)
+        #expect(ConnectionToken(rawValue: later.rawValue) == later)
+    }
+
     @Test func anIdleLoopWaitsWithoutATimeout() {
         // No connection, no accept back-off, no heartbeat: epoll_wait sleeps until something happens.
         #expect(
