@@ -87,7 +87,14 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging", "POSIX"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        // The daemon's handlers called directly, over a real store and the sandbox's platform.
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Correlation", "Crypto", "Daemon", "HTTP1", "HTTPClient", "HTTPServer", "Ledger", "Logging",
+                "POSIX", "Platform", "Sandbox",
+            ]
+        ),
         // The command's pure parts (the status table); the commands themselves run in IntegrationTests.
         .testTarget(name: "openidctlTests", dependencies: ["openidctl"]),
         .testTarget(
