@@ -20,65 +20,27 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 
 /// `/etc/openidd/config.json`, validated. Unknown keys are errors (a typo must not silently fall back
 /// to a default). Relative paths are relative to the config file's directory.
+///
+/// The settings come in two types: `restartOnly`, which a running daemon keeps until it restarts, and
+/// `reloadable`, which a reload (SIGHUP) swaps in. Each type lists its keys once (`keys`); the parser's
+/// unknown-key check and reload's refusal are derived from those lists.
 public struct Configuration: Sendable {
-    public struct PlatformSection: Sendable {
-        public var baseUrl: String
-        public var businessId: String
-        public var merchantId: String
-        public var signType: SignType
-        public var privateKeyFile: String?
-        public var platformPublicKeyFile: String?
-        public var md5KeyFile: String?
-        public var userIdField: String
-        public var timeoutSeconds: Double
-    }
-    public struct CallbackSection: Sendable {
-        public var listen: SocketAddress
-        public var publicUrl: HTTPURL
-        public var openIdField: String?
-        public var trustedProxies: [CIDR]
-        /// Connections one client address may hold on the callback port; `trustedProxies` are exempt.
-        public var maxConnectionsPerClient: Int
-    }
-    public struct IPCSection: Sendable {
-        public var socketPath: String
-        public var socketMode: mode_t
-        /// `allowedUsers` and `allowedGroups`, names resolved to ids when the file was read.
-        public var access: IPCAccessPolicy
-    }
-
-    public var path: String
-    public var platform: PlatformSection
-    public var callback: CallbackSection
-    public var ipc: IPCSection
-    public var storageDirectory: String
-    public var ttlSeconds: Int
-    public var maxPending: Int
-    public var logLevel: LogLevel
+    public let path: String
+    public let restartOnly: RestartSettings
+    public let reloadable: ReloadableSettings
     /// `$CREDENTIALS_DIRECTORY` when the configuration was read, if systemd set it.
-    public var credentialsDirectory: String?
-
-    public var account: PlatformAccount {
-        PlatformAccount(
-            baseUrl: platform.baseUrl, businessId: platform.businessId, merchantId: platform.merchantId,
-            signType: platform.signType, userIdField: platform.userIdField)
-    }
+    public let credentialsDirectory: String?
 
     public static let defaultPath = "/etc/openidd/config.json"
 
-    /// Every key, for the unknown-key check and the README.
-    static let knownKeys: [String: Set<String>] = [
-        "platform": [
-            "baseUrl", "businessId", "merchantId", "signType", "privateKeyFile", "platformPublicKeyFile",
-            "md5KeyFile",
-            "userIdField", "timeoutSeconds",
-        ],
-        "callback": ["listen", "publicUrl", "openIdField", "trustedProxies", "maxConnectionsPerClient"],
-        "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
-        "storage": ["directory"],
-        "requests": ["ttlSeconds", "maxPending"],
-        "log": ["level"],
-    ]
+    /// Every key the file may hold, by its dotted name (`platform.baseUrl`).
+    public static let keys: [String] = RestartSettings.keys.map(\.name) + ReloadableSettings.keys.map(\.name)
+
+    /// The keys by section, for the unknown-key check and its message.
+    static let knownKeys: [String: Set<String>] = keys.reduce(into: [:]) { sections, key in
+        let parts = key.split(separator: ".", maxSplits: 1)
+        sections[String(parts[0]), default: []].insert(String(parts[1]))
+    }
 
     /// `environment` supplies `CREDENTIALS_DIRECTORY` for key paths written `credential:NAME`.
     public static func load(
@@ -103,32 +65,32 @@ public struct Configuration: Sendable {
             throw reader.error(
                 "platform.signType", "must be \"SHA256-RSA\" or \"MD5\", not \"\(signTypeText)\"")
         }
-        let platform = PlatformSection(
-            baseUrl: try reader.url("platform.baseUrl").description,
-            businessId: try reader.identifier("platform.businessId"),
-            merchantId: try reader.identifier("platform.merchantId"),
-            signType: signType,
-            privateKeyFile: try reader.keyPath("platform.privateKeyFile"),
-            platformPublicKeyFile: try reader.keyPath("platform.platformPublicKeyFile"),
-            md5KeyFile: try reader.keyPath("platform.md5KeyFile"),
-            userIdField: try reader.string("platform.userIdField", default: "userId"),
-            timeoutSeconds: try reader.number("platform.timeoutSeconds", default: 10, range: 0.1...120))
+        let baseUrl = try reader.url("platform.baseUrl").description
+        let businessId = try reader.identifier("platform.businessId")
+        let merchantId = try reader.identifier("platform.merchantId")
+        let privateKeyFile = try reader.keyPath("platform.privateKeyFile")
+        let platformPublicKeyFile = try reader.keyPath("platform.platformPublicKeyFile")
+        let md5KeyFile = try reader.keyPath("platform.md5KeyFile")
+        let account = PlatformAccount(
+            baseUrl: baseUrl, businessId: businessId, merchantId: merchantId, signType: signType,
+            userIdField: try reader.string("platform.userIdField", default: "userId"))
+        let timeoutSeconds = try reader.number("platform.timeoutSeconds", default: 10, range: 0.1...120)
         switch signType {
         case .sha256RSA:
-            if platform.privateKeyFile == nil {
+            if privateKeyFile == nil {
                 throw reader.error("platform.privateKeyFile", "is required with signType SHA256-RSA")
             }
-            if platform.platformPublicKeyFile == nil {
+            if platformPublicKeyFile == nil {
                 throw reader.error(
                     "platform.platformPublicKeyFile",
                     "is required with signType SHA256-RSA (to verify callbacks)")
             }
         case .md5:
-            if platform.md5KeyFile == nil {
+            if md5KeyFile == nil {
                 throw reader.error("platform.md5KeyFile", "is required with signType MD5")
             }
         }
-        guard FieldName.isValid(platform.userIdField) else {
+        guard FieldName.isValid(account.userIdField) else {
             throw reader.error(
                 "platform.userIdField", "must be a plain field name such as \"userId\" or \"thirdAccount\"")
         }
@@ -173,19 +135,23 @@ public struct Configuration: Sendable {
             groups: Set(
                 try reader.ids("ipc.allowedGroups", kind: "group", lookUp: UserDatabase.gid(ofGroup:))))
 
-        let configuration = Configuration(
-            path: path,
-            platform: platform,
-            callback: CallbackSection(
+        let restartOnly = RestartSettings(
+            account: account,
+            callback: RestartSettings.Callback(
                 listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies,
                 maxConnectionsPerClient: Int(perClient)),
-            ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
-            storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
+            ipcSocket: RestartSettings.IPCSocket(path: socketPath, mode: mode),
+            storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"))
+        let reloadable = ReloadableSettings(
+            privateKeyFile: privateKeyFile, platformPublicKeyFile: platformPublicKeyFile,
+            md5KeyFile: md5KeyFile,
+            platformTimeoutSeconds: timeoutSeconds, ipcAccess: access,
             ttlSeconds: try reader.integer("requests.ttlSeconds", default: 86_400, range: 1...2_592_000),
             maxPending: try reader.integer("requests.maxPending", default: 100_000, range: 1...10_000_000),
-            logLevel: try reader.logLevel("log.level"),
-            credentialsDirectory: reader.credentialsDirectory
-        )
+            logLevel: try reader.logLevel("log.level"))
+        let configuration = Configuration(
+            path: path, restartOnly: restartOnly, reloadable: reloadable,
+            credentialsDirectory: reader.credentialsDirectory)
         try reader.rejectUnknownKeys()
         return configuration
     }
@@ -194,20 +160,23 @@ public struct Configuration: Sendable {
     /// (after storage is opened, so the directory exists).
     public func risks() -> [(key: String, message: String)] {
         var risks: [(key: String, message: String)] = []
-        if let url = HTTPURL(platform.baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
+        let baseUrl = restartOnly.account.baseUrl
+        if let url = HTTPURL(baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
             risks.append(
                 (
                     "platform.baseUrl",
-                    "\(platform.baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
+                    "\(baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
                 ))
         }
-        if ipc.socketMode & 0o007 != 0, ipc.access.isOpen {
+        let socketMode = restartOnly.ipcSocket.mode
+        if socketMode & 0o007 != 0, reloadable.ipcAccess.isOpen {
             risks.append(
                 (
                     "ipc.socketMode",
-                    "\(String(ipc.socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
+                    "\(String(socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
                 ))
         }
+        let storageDirectory = restartOnly.storageDirectory
         if let mode = try? FileSystem.permissions(storageDirectory), mode & 0o022 != 0 {
             risks.append(
                 (
@@ -228,7 +197,7 @@ public struct Configuration: Sendable {
     /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the key's bytes.
     public func loadKeys() throws(ConfigError) -> SigningKeys {
         var keys = SigningKeys()
-        if let file = platform.privateKeyFile {
+        if let file = reloadable.privateKeyFile {
             let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
             do {
                 keys.merchantPrivateKey = try RSAPrivateKey(text: text)
@@ -236,7 +205,7 @@ public struct Configuration: Sendable {
                 throw ConfigError(path: path, key: "platform.privateKeyFile", message: "\(file): \(error)")
             }
         }
-        if let file = platform.platformPublicKeyFile {
+        if let file = reloadable.platformPublicKeyFile {
             let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
             do {
                 keys.platformPublicKey = try RSAPublicKey(text: text)
@@ -245,7 +214,7 @@ public struct Configuration: Sendable {
                     path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
             }
         }
-        if let file = platform.md5KeyFile {
+        if let file = reloadable.md5KeyFile {
             // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
             let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
                 in: .whitespacesAndNewlines)
@@ -368,6 +337,7 @@ private struct Reader {
 
     /// The value at a dotted key; nil when it is absent or `null`.
     private mutating func value(_ key: String) -> JSONValue? {
+        assert(Configuration.keys.contains(key), "\(key) is read but is in neither settings type's keys")
         seen.insert(key)
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         let value = root[parts[0]]?[parts[1]]
