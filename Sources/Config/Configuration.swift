@@ -46,65 +46,27 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 
 /// `/etc/openidd/config.json`, validated. Unknown keys are errors (a typo must not silently fall back
 /// to a default). Relative paths are relative to the config file's directory.
+///
+/// The settings come in two types: `restartOnly`, which a running daemon keeps until it restarts, and
+/// `reloadable`, which a reload (SIGHUP) swaps in. Each type lists its keys once (`keys`); the parser's
+/// unknown-key check and reload's refusal are derived from those lists.
 public struct Configuration: Sendable {
-    public struct PlatformSection: Sendable {
-        public var baseUrl: String
-        public var businessId: String
-        public var merchantId: String
-        public var signType: SignType
-        public var privateKeyFile: String?
-        public var platformPublicKeyFile: String?
-        public var md5KeyFile: String?
-        public var userIdField: String
-        public var timeoutSeconds: Double
-    }
-    public struct CallbackSection: Sendable {
-        public var listen: SocketAddress
-        public var publicUrl: HTTPURL
-        public var openIdField: String?
-        public var trustedProxies: [CIDR]
-        /// Connections one client address may hold on the callback port; `trustedProxies` are exempt.
-        public var maxConnectionsPerClient: Int
-    }
-    public struct IPCSection: Sendable {
-        public var socketPath: String
-        public var socketMode: mode_t
-        /// `allowedUsers` and `allowedGroups`, names resolved to ids when the file was read.
-        public var access: IPCAccessPolicy
-    }
-
-    public var path: String
-    public var platform: PlatformSection
-    public var callback: CallbackSection
-    public var ipc: IPCSection
-    public var storageDirectory: String
-    public var ttlSeconds: Int
-    public var maxPending: Int
-    public var logLevel: LogLevel
+    public let path: String
+    public let restartOnly: RestartSettings
+    public let reloadable: ReloadableSettings
     /// `$CREDENTIALS_DIRECTORY` when the configuration was read, if systemd set it.
-    public var credentialsDirectory: String?
-
-    public var account: PlatformAccount {
-        PlatformAccount(
-            baseUrl: platform.baseUrl, businessId: platform.businessId, merchantId: platform.merchantId,
-            signType: platform.signType, userIdField: platform.userIdField)
-    }
+    public let credentialsDirectory: String?
 
     public static let defaultPath = "/etc/openidd/config.json"
 
-    /// Every key, for the unknown-key check and the README.
-    static let knownKeys: [String: Set<String>] = [
-        "platform": [
-            "baseUrl", "businessId", "merchantId", "signType", "privateKeyFile", "platformPublicKeyFile",
-            "md5KeyFile",
-            "userIdField", "timeoutSeconds",
-        ],
-        "callback": ["listen", "publicUrl", "openIdField", "trustedProxies", "maxConnectionsPerClient"],
-        "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
-        "storage": ["directory"],
-        "requests": ["ttlSeconds", "maxPending"],
-        "log": ["level"],
-    ]
+    /// Every key the file may hold, by its dotted name (`platform.baseUrl`).
+    public static let keys: [String] = RestartSettings.keys.map(\.name) + ReloadableSettings.keys.map(\.name)
+
+    /// The keys by section, for the unknown-key check and its message.
+    static let knownKeys: [String: Set<String>] = keys.reduce(into: [:]) { sections, key in
+        let parts = key.split(separator: ".", maxSplits: 1)
+        sections[String(parts[0]), default: []].insert(String(parts[1]))
+    }
 
     /// `environment` supplies `CREDENTIALS_DIRECTORY` for key paths written `credential:NAME`.
     public static func load(
@@ -229,43 +191,45 @@ public struct Configuration: Sendable {
         guard reader.problems.isEmpty, let signType, let baseUrl, let listen, let publicUrl, let mode else {
             throw ConfigError(path: path, problems: reader.problems)
         }
-        return Configuration(
-            path: path,
-            platform: PlatformSection(
+        let restartOnly = RestartSettings(
+            account: PlatformAccount(
                 baseUrl: baseUrl.description, businessId: businessId, merchantId: merchantId,
-                signType: signType,
-                privateKeyFile: privateKeyFile, platformPublicKeyFile: platformPublicKeyFile,
-                md5KeyFile: md5KeyFile, userIdField: userIdField, timeoutSeconds: timeoutSeconds),
-            callback: CallbackSection(
+                signType: signType, userIdField: userIdField),
+            callback: RestartSettings.Callback(
                 listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies,
                 maxConnectionsPerClient: Int(perClient)),
-            ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
-            storageDirectory: storageDirectory,
-            ttlSeconds: ttlSeconds,
-            maxPending: maxPending,
-            logLevel: logLevel,
-            credentialsDirectory: reader.credentialsDirectory
-        )
+            ipcSocket: RestartSettings.IPCSocket(path: socketPath, mode: mode),
+            storageDirectory: storageDirectory)
+        let reloadable = ReloadableSettings(
+            privateKeyFile: privateKeyFile, platformPublicKeyFile: platformPublicKeyFile,
+            md5KeyFile: md5KeyFile, platformTimeoutSeconds: timeoutSeconds, ipcAccess: access,
+            ttlSeconds: ttlSeconds, maxPending: maxPending, logLevel: logLevel)
+        return Configuration(
+            path: path, restartOnly: restartOnly, reloadable: reloadable,
+            credentialsDirectory: reader.credentialsDirectory)
     }
 
     /// Settings that work but leave a door open, each a key and a sentence for a warning at start-up
     /// (after storage is opened, so the directory exists).
     public func risks() -> [(key: String, message: String)] {
         var risks: [(key: String, message: String)] = []
-        if let url = HTTPURL(platform.baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
+        let baseUrl = restartOnly.account.baseUrl
+        if let url = HTTPURL(baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
             risks.append(
                 (
                     "platform.baseUrl",
-                    "\(platform.baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
+                    "\(baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
                 ))
         }
-        if ipc.socketMode & 0o007 != 0, ipc.access.isOpen {
+        let socketMode = restartOnly.ipcSocket.mode
+        if socketMode & 0o007 != 0, reloadable.ipcAccess.isOpen {
             risks.append(
                 (
                     "ipc.socketMode",
-                    "\(String(ipc.socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
+                    "\(String(socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
                 ))
         }
+        let storageDirectory = restartOnly.storageDirectory
         if let mode = try? FileSystem.permissions(storageDirectory), mode & 0o022 != 0 {
             risks.append(
                 (
@@ -296,7 +260,7 @@ public struct Configuration: Sendable {
     }
 
     private func merchantPrivateKey() throws(ConfigError) -> RSAPrivateKey? {
-        guard let file = platform.privateKeyFile else { return nil }
+        guard let file = reloadable.privateKeyFile else { return nil }
         let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
         do {
             return try RSAPrivateKey(text: text)
@@ -306,7 +270,7 @@ public struct Configuration: Sendable {
     }
 
     private func platformPublicKey() throws(ConfigError) -> RSAPublicKey? {
-        guard let file = platform.platformPublicKeyFile else { return nil }
+        guard let file = reloadable.platformPublicKeyFile else { return nil }
         let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
         do {
             return try RSAPublicKey(text: text)
@@ -316,7 +280,7 @@ public struct Configuration: Sendable {
     }
 
     private func md5Key() throws(ConfigError) -> [UInt8]? {
-        guard let file = platform.md5KeyFile else { return nil }
+        guard let file = reloadable.md5KeyFile else { return nil }
         // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
         let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
             in: .whitespacesAndNewlines)
@@ -461,6 +425,7 @@ private struct Reader {
 
     /// The value at a dotted key; nil when it is absent or `null`.
     private mutating func value(_ key: String) -> JSONValue? {
+        assert(Configuration.keys.contains(key), "\(key) is read but is in neither settings type's keys")
         seen.insert(key)
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         let value = root[parts[0]]?[parts[1]]

@@ -75,7 +75,7 @@ if checkOnly {
         let configuration = try Configuration.load(path: configPath)
         _ = try configuration.loadKeys()
         print(
-            "\(configPath): OK (signType \(configuration.platform.signType.rawValue), callback \(configuration.callback.publicUrl))"
+            "\(configPath): OK (signType \(configuration.restartOnly.account.signType.rawValue), callback \(configuration.restartOnly.callback.publicUrl))"
         )
         exit(0)
     } catch {
