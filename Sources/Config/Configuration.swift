@@ -154,9 +154,11 @@ public struct Configuration: Sendable {
             }
             proxies.append(cidr)
         }
-        let perClient = try reader.number("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
-        guard perClient.rounded() == perClient else {
-            throw reader.error("callback.maxConnectionsPerClient", "must be a whole number")
+        let perClient = reader.check(64) {
+            try $0.number("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
+        }
+        if perClient.rounded() != perClient {
+            reader.note("callback.maxConnectionsPerClient", "must be a whole number")
         }
 
         let socketPath = reader.check("") {
