@@ -31,7 +31,7 @@ let package = Package(
         // Counters, gauges and histograms, rendered in Prometheus's text format; recording is lock-free.
         .target(name: "Metrics"),
         // Structured log lines for journald (sd-daemon priority prefixes).
-        .target(name: "Logging", dependencies: ["POSIX"]),
+        .target(name: "Logging", dependencies: ["Correlation", "POSIX"]),
         // The systemd protocols: sd_notify, the watchdog, socket activation.
         .target(name: "Systemd", dependencies: ["POSIX"]),
         // HTTP/1.1 server: listeners and connections joined to a request handler.
@@ -86,8 +86,15 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Correlation", "JSON", "POSIX"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Logging"]),
-        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging", "POSIX"]),
+        // The daemon's handlers called directly, over a real store and the sandbox's platform.
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Correlation", "Crypto", "Daemon", "HTTP1", "HTTPClient", "HTTPServer", "Ledger", "Logging",
+                "POSIX", "Platform", "Sandbox",
+            ]
+        ),
         // The command's pure parts (the status table); the commands themselves run in IntegrationTests.
         .testTarget(name: "openidctlTests", dependencies: ["openidctl"]),
         .testTarget(

@@ -13,7 +13,9 @@ func same(_ value: JSONValue, _ foundation: Any) -> Bool {
         return number.boolValue == flag
     case .integer(let integer):
         guard let number = foundation as? NSNumber, !(foundation is String) else { return false }
-        return number.doubleValue == Double(integer)
+        // Foundation reads some long integers as NSDecimalNumber, whose doubleValue can be a few
+        // units in the last place away; its decimal text is exact.
+        return number.stringValue == String(integer) || number.doubleValue == Double(integer)
     case .number(let double):
         guard let number = foundation as? NSNumber, !(foundation is String) else { return false }
         // Foundation reads long numbers as NSDecimalNumber, whose doubleValue can be a few units in

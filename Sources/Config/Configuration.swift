@@ -6,79 +6,67 @@ import Logging
 import POSIX
 import Platform
 
-/// A configuration problem, naming the file and the key at fault.
+/// What is wrong with a configuration file: every problem found, each naming the key at fault.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let key: String?
-    public let message: String
+    /// One mistake: the dotted key at fault (nil for the file as a whole) and what is wrong with it.
+    public struct Problem: Sendable, Equatable {
+        public let key: String?
+        public let message: String
+    }
 
+    public let path: String
+    /// At least one, in the order they were found.
+    public let problems: [Problem]
+
+    public init(path: String, key: String?, message: String) {
+        self.init(path: path, problems: [Problem(key: key, message: message)])
+    }
+
+    init(path: String, problems: [Problem]) {
+        precondition(!problems.isEmpty, "a ConfigError names at least one problem")
+        self.path = path
+        self.problems = problems
+    }
+
+    /// The first problem's key.
+    public var key: String? { problems[0].key }
+    /// The first problem's message.
+    public var message: String { problems[0].message }
+
+    /// One line for one problem; otherwise a count, then a line for each.
     public var description: String {
-        if let key { return "\(path): \(key): \(message)" }
-        return "\(path): \(message)"
+        func text(_ problem: Problem) -> String {
+            problem.key.map { "\($0): \(problem.message)" } ?? problem.message
+        }
+        guard problems.count > 1 else { return "\(path): \(text(problems[0]))" }
+        return "\(path): \(problems.count) problems:\n"
+            + problems.map { "  " + text($0) }.joined(separator: "\n")
     }
 }
 
 /// `/etc/openidd/config.json`, validated. Unknown keys are errors (a typo must not silently fall back
 /// to a default). Relative paths are relative to the config file's directory.
+///
+/// The settings come in two types: `restartOnly`, which a running daemon keeps until it restarts, and
+/// `reloadable`, which a reload (SIGHUP) swaps in. Each type lists its keys once (`keys`); the parser's
+/// unknown-key check and reload's refusal are derived from those lists.
 public struct Configuration: Sendable {
-    public struct PlatformSection: Sendable {
-        public var baseUrl: String
-        public var businessId: String
-        public var merchantId: String
-        public var signType: SignType
-        public var privateKeyFile: String?
-        public var platformPublicKeyFile: String?
-        public var md5KeyFile: String?
-        public var userIdField: String
-        public var timeoutSeconds: Double
-    }
-    public struct CallbackSection: Sendable {
-        public var listen: SocketAddress
-        public var publicUrl: HTTPURL
-        public var openIdField: String?
-        public var trustedProxies: [CIDR]
-        /// Connections one client address may hold on the callback port; `trustedProxies` are exempt.
-        public var maxConnectionsPerClient: Int
-    }
-    public struct IPCSection: Sendable {
-        public var socketPath: String
-        public var socketMode: mode_t
-        /// `allowedUsers` and `allowedGroups`, names resolved to ids when the file was read.
-        public var access: IPCAccessPolicy
-    }
-
-    public var path: String
-    public var platform: PlatformSection
-    public var callback: CallbackSection
-    public var ipc: IPCSection
-    public var storageDirectory: String
-    public var ttlSeconds: Int
-    public var maxPending: Int
-    public var logLevel: LogLevel
+    public let path: String
+    public let restartOnly: RestartSettings
+    public let reloadable: ReloadableSettings
     /// `$CREDENTIALS_DIRECTORY` when the configuration was read, if systemd set it.
-    public var credentialsDirectory: String?
-
-    public var account: PlatformAccount {
-        PlatformAccount(
-            baseUrl: platform.baseUrl, businessId: platform.businessId, merchantId: platform.merchantId,
-            signType: platform.signType, userIdField: platform.userIdField)
-    }
+    public let credentialsDirectory: String?
 
     public static let defaultPath = "/etc/openidd/config.json"
 
-    /// Every key, for the unknown-key check and the README.
-    static let knownKeys: [String: Set<String>] = [
-        "platform": [
-            "baseUrl", "businessId", "merchantId", "signType", "privateKeyFile", "platformPublicKeyFile",
-            "md5KeyFile",
-            "userIdField", "timeoutSeconds",
-        ],
-        "callback": ["listen", "publicUrl", "openIdField", "trustedProxies", "maxConnectionsPerClient"],
-        "ipc": ["socketPath", "socketMode", "allowedUsers", "allowedGroups"],
-        "storage": ["directory"],
-        "requests": ["ttlSeconds", "maxPending"],
-        "log": ["level"],
-    ]
+    /// Every key the file may hold, by its dotted name (`platform.baseUrl`).
+    public static let keys: [String] = RestartSettings.keys.map(\.name) + ReloadableSettings.keys.map(\.name)
+
+    /// The keys by section, for the unknown-key check and its message.
+    static let knownKeys: [String: Set<String>] = keys.reduce(into: [:]) { sections, key in
+        let parts = key.split(separator: ".", maxSplits: 1)
+        sections[String(parts[0]), default: []].insert(String(parts[1]))
+    }
 
     /// `environment` supplies `CREDENTIALS_DIRECTORY` for key paths written `credential:NAME`.
     public static func load(
@@ -98,116 +86,152 @@ public struct Configuration: Sendable {
     ) throws(ConfigError) -> Configuration {
         var reader = try Reader(bytes: bytes, path: path)
         reader.credentialsDirectory = environment["CREDENTIALS_DIRECTORY"]
-        let signTypeText = try reader.string("platform.signType", default: SignType.sha256RSA.rawValue)
-        guard let signType = SignType(rawValue: signTypeText) else {
-            throw reader.error(
-                "platform.signType", "must be \"SHA256-RSA\" or \"MD5\", not \"\(signTypeText)\"")
+        // Every key is read even after a problem, so one run reports them all; a value that could not
+        // be read is nil here, and only then.
+        let signTypeText = reader.check(SignType.sha256RSA.rawValue) {
+            try $0.string("platform.signType", default: SignType.sha256RSA.rawValue)
         }
-        let platform = PlatformSection(
-            baseUrl: try reader.url("platform.baseUrl").description,
-            businessId: try reader.identifier("platform.businessId"),
-            merchantId: try reader.identifier("platform.merchantId"),
-            signType: signType,
-            privateKeyFile: try reader.keyPath("platform.privateKeyFile"),
-            platformPublicKeyFile: try reader.keyPath("platform.platformPublicKeyFile"),
-            md5KeyFile: try reader.keyPath("platform.md5KeyFile"),
-            userIdField: try reader.string("platform.userIdField", default: "userId"),
-            timeoutSeconds: try reader.number("platform.timeoutSeconds", default: 10, range: 0.1...120))
+        let signType = SignType(rawValue: signTypeText)
+        if signType == nil {
+            reader.note("platform.signType", "must be \"SHA256-RSA\" or \"MD5\", not \"\(signTypeText)\"")
+        }
+        let baseUrl = reader.check(nil) { try $0.url("platform.baseUrl") }
+        let businessId = reader.check("") { try $0.identifier("platform.businessId") }
+        let merchantId = reader.check("") { try $0.identifier("platform.merchantId") }
+        let privateKeyFile = reader.check(nil) { try $0.keyPath("platform.privateKeyFile") }
+        let platformPublicKeyFile = reader.check(nil) { try $0.keyPath("platform.platformPublicKeyFile") }
+        let md5KeyFile = reader.check(nil) { try $0.keyPath("platform.md5KeyFile") }
+        let userIdField = reader.check("userId") { try $0.string("platform.userIdField", default: "userId") }
+        let timeoutSeconds = reader.check(10) {
+            try $0.number("platform.timeoutSeconds", default: 10, range: 0.1...120)
+        }
         switch signType {
-        case .sha256RSA:
-            if platform.privateKeyFile == nil {
-                throw reader.error("platform.privateKeyFile", "is required with signType SHA256-RSA")
+        case .sha256RSA?:
+            if privateKeyFile == nil && !reader.noted("platform.privateKeyFile") {
+                reader.note("platform.privateKeyFile", "is required with signType SHA256-RSA")
             }
-            if platform.platformPublicKeyFile == nil {
-                throw reader.error(
+            if platformPublicKeyFile == nil && !reader.noted("platform.platformPublicKeyFile") {
+                reader.note(
                     "platform.platformPublicKeyFile",
                     "is required with signType SHA256-RSA (to verify callbacks)")
             }
-        case .md5:
-            if platform.md5KeyFile == nil {
-                throw reader.error("platform.md5KeyFile", "is required with signType MD5")
+        case .md5?:
+            if md5KeyFile == nil && !reader.noted("platform.md5KeyFile") {
+                reader.note("platform.md5KeyFile", "is required with signType MD5")
             }
+        case nil: break
         }
-        guard FieldName.isValid(platform.userIdField) else {
-            throw reader.error(
+        if !FieldName.isValid(userIdField) {
+            reader.note(
                 "platform.userIdField", "must be a plain field name such as \"userId\" or \"thirdAccount\"")
         }
 
-        let listenText = try reader.string("callback.listen", default: "127.0.0.1:8480")
-        guard let listen = parseListen(listenText, relativeTo: reader.directory) else {
-            throw reader.error(
+        let listenText = reader.check("127.0.0.1:8480") {
+            try $0.string("callback.listen", default: "127.0.0.1:8480")
+        }
+        let listen = parseListen(listenText, relativeTo: reader.directory)
+        if listen == nil {
+            reader.note(
                 "callback.listen",
                 "must be \"HOST:PORT\", \"[IPv6]:PORT\" or \"unix:/path\", not \"\(listenText)\"")
         }
-        let publicUrl = try reader.url("callback.publicUrl")
-        guard !publicUrl.target.contains("?") else {
-            throw reader.error(
-                "callback.publicUrl", "must not have a query; the daemon appends /{token} to it")
+        let publicUrl = reader.check(nil) { try $0.url("callback.publicUrl") }
+        if let publicUrl, publicUrl.target.contains("?") {
+            reader.note("callback.publicUrl", "must not have a query; the daemon appends /{token} to it")
         }
-        let openIdField = try reader.optionalString("callback.openIdField")
+        let openIdField = reader.check(nil) { try $0.optionalString("callback.openIdField") }
         if let openIdField, !FieldName.isValid(openIdField) {
-            throw reader.error("callback.openIdField", "must be a plain field name")
+            reader.note("callback.openIdField", "must be a plain field name")
         }
         var proxies: [CIDR] = []
-        for (index, text) in try reader.stringArray("callback.trustedProxies").enumerated() {
+        let proxyTexts = reader.check([]) { try $0.stringArray("callback.trustedProxies") }
+        for (index, text) in proxyTexts.enumerated() {
             guard let cidr = CIDR(text) else {
-                throw reader.error(
+                reader.note(
                     "callback.trustedProxies[\(index)]",
                     "\"\(text)\" is not a CIDR such as 127.0.0.1/32 or ::1/128")
+                continue
             }
             proxies.append(cidr)
         }
-        let perClient = try reader.number("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
-        guard perClient.rounded() == perClient else {
-            throw reader.error("callback.maxConnectionsPerClient", "must be a whole number")
+        let perClient = reader.check(64) {
+            try $0.number("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
+        }
+        if perClient.rounded() != perClient {
+            reader.note("callback.maxConnectionsPerClient", "must be a whole number")
         }
 
-        let socketPath = try reader.path("ipc.socketPath", default: "/run/openidd/openidd.sock")
-        let modeText = try reader.string("ipc.socketMode", default: "0660")
-        guard modeText.count >= 3, modeText.count <= 4, let mode = mode_t(modeText, radix: 8), mode <= 0o777
-        else {
-            throw reader.error("ipc.socketMode", "must be an octal string such as \"0660\"")
+        let socketPath = reader.check("") {
+            try $0.path("ipc.socketPath", default: "/run/openidd/openidd.sock")
+        }
+        let modeText = reader.check("0660") { try $0.string("ipc.socketMode", default: "0660") }
+        let mode = modeText.count >= 3 && modeText.count <= 4 ? mode_t(modeText, radix: 8) : nil
+        if mode.map({ $0 > 0o777 }) ?? true {
+            reader.note("ipc.socketMode", "must be an octal string such as \"0660\"")
         }
         let access = IPCAccessPolicy(
-            users: Set(try reader.ids("ipc.allowedUsers", kind: "user", lookUp: UserDatabase.uid(ofUser:))),
+            users: Set(
+                reader.check([]) {
+                    try $0.ids("ipc.allowedUsers", kind: "user", lookUp: UserDatabase.uid(ofUser:))
+                }),
             groups: Set(
-                try reader.ids("ipc.allowedGroups", kind: "group", lookUp: UserDatabase.gid(ofGroup:))))
+                reader.check([]) {
+                    try $0.ids("ipc.allowedGroups", kind: "group", lookUp: UserDatabase.gid(ofGroup:))
+                }))
 
-        let configuration = Configuration(
-            path: path,
-            platform: platform,
-            callback: CallbackSection(
+        let storageDirectory = reader.check("") {
+            try $0.path("storage.directory", default: "/var/lib/openidd")
+        }
+        let ttlSeconds = reader.check(0) {
+            try $0.integer("requests.ttlSeconds", default: 86_400, range: 1...2_592_000)
+        }
+        let maxPending = reader.check(0) {
+            try $0.integer("requests.maxPending", default: 100_000, range: 1...10_000_000)
+        }
+        let logLevel = reader.check(.info) { try $0.logLevel("log.level") }
+        reader.noteUnknownKeys()
+        guard reader.problems.isEmpty, let signType, let baseUrl, let listen, let publicUrl, let mode else {
+            throw ConfigError(path: path, problems: reader.problems)
+        }
+        let restartOnly = RestartSettings(
+            account: PlatformAccount(
+                baseUrl: baseUrl.description, businessId: businessId, merchantId: merchantId,
+                signType: signType, userIdField: userIdField),
+            callback: RestartSettings.Callback(
                 listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies,
                 maxConnectionsPerClient: Int(perClient)),
-            ipc: IPCSection(socketPath: socketPath, socketMode: mode, access: access),
-            storageDirectory: try reader.path("storage.directory", default: "/var/lib/openidd"),
-            ttlSeconds: try reader.integer("requests.ttlSeconds", default: 86_400, range: 1...2_592_000),
-            maxPending: try reader.integer("requests.maxPending", default: 100_000, range: 1...10_000_000),
-            logLevel: try reader.logLevel("log.level"),
-            credentialsDirectory: reader.credentialsDirectory
-        )
-        try reader.rejectUnknownKeys()
-        return configuration
+            ipcSocket: RestartSettings.IPCSocket(path: socketPath, mode: mode),
+            storageDirectory: storageDirectory)
+        let reloadable = ReloadableSettings(
+            privateKeyFile: privateKeyFile, platformPublicKeyFile: platformPublicKeyFile,
+            md5KeyFile: md5KeyFile, platformTimeoutSeconds: timeoutSeconds, ipcAccess: access,
+            ttlSeconds: ttlSeconds, maxPending: maxPending, logLevel: logLevel)
+        return Configuration(
+            path: path, restartOnly: restartOnly, reloadable: reloadable,
+            credentialsDirectory: reader.credentialsDirectory)
     }
 
     /// Settings that work but leave a door open, each a key and a sentence for a warning at start-up
     /// (after storage is opened, so the directory exists).
     public func risks() -> [(key: String, message: String)] {
         var risks: [(key: String, message: String)] = []
-        if let url = HTTPURL(platform.baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
+        let baseUrl = restartOnly.account.baseUrl
+        if let url = HTTPURL(baseUrl), !url.isTLS, !Self.isLoopback(host: url.host) {
             risks.append(
                 (
                     "platform.baseUrl",
-                    "\(platform.baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
+                    "\(baseUrl) is plain http to another host: the platform's answers can be read and changed on the way; use https://"
                 ))
         }
-        if ipc.socketMode & 0o007 != 0, ipc.access.isOpen {
+        let socketMode = restartOnly.ipcSocket.mode
+        if socketMode & 0o007 != 0, reloadable.ipcAccess.isOpen {
             risks.append(
                 (
                     "ipc.socketMode",
-                    "\(String(ipc.socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
+                    "\(String(socketMode, radix: 8)) lets every local user use the IPC API, and neither ipc.allowedUsers nor ipc.allowedGroups is set; use 0660 with a group, or list who may"
                 ))
         }
+        let storageDirectory = restartOnly.storageDirectory
         if let mode = try? FileSystem.permissions(storageDirectory), mode & 0o022 != 0 {
             risks.append(
                 (
@@ -225,36 +249,47 @@ public struct Configuration: Sendable {
         return address[0] == 127
     }
 
-    /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the key's bytes.
+    /// Reads and parses the key files the sign type needs. Errors name the key and the file, never the
+    /// key's bytes; each file is checked even when another is wrong, so one run reports them all.
     public func loadKeys() throws(ConfigError) -> SigningKeys {
         var keys = SigningKeys()
-        if let file = platform.privateKeyFile {
-            let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
-            do {
-                keys.merchantPrivateKey = try RSAPrivateKey(text: text)
-            } catch {
-                throw ConfigError(path: path, key: "platform.privateKeyFile", message: "\(file): \(error)")
-            }
-        }
-        if let file = platform.platformPublicKeyFile {
-            let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
-            do {
-                keys.platformPublicKey = try RSAPublicKey(text: text)
-            } catch {
-                throw ConfigError(
-                    path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
-            }
-        }
-        if let file = platform.md5KeyFile {
-            // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
-            let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            guard !text.isEmpty else {
-                throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
-            }
-            keys.md5Key = Array(text.utf8)
-        }
+        var problems: [ConfigError.Problem] = []
+        do { keys.merchantPrivateKey = try merchantPrivateKey() } catch { problems += error.problems }
+        do { keys.platformPublicKey = try platformPublicKey() } catch { problems += error.problems }
+        do { keys.md5Key = try md5Key() } catch { problems += error.problems }
+        guard problems.isEmpty else { throw ConfigError(path: path, problems: problems) }
         return keys
+    }
+
+    private func merchantPrivateKey() throws(ConfigError) -> RSAPrivateKey? {
+        guard let file = reloadable.privateKeyFile else { return nil }
+        let text = try readKeyFile(file, key: "platform.privateKeyFile", secret: true)
+        do {
+            return try RSAPrivateKey(text: text)
+        } catch {
+            throw ConfigError(path: path, key: "platform.privateKeyFile", message: "\(file): \(error)")
+        }
+    }
+
+    private func platformPublicKey() throws(ConfigError) -> RSAPublicKey? {
+        guard let file = reloadable.platformPublicKeyFile else { return nil }
+        let text = try readKeyFile(file, key: "platform.platformPublicKeyFile")
+        do {
+            return try RSAPublicKey(text: text)
+        } catch {
+            throw ConfigError(path: path, key: "platform.platformPublicKeyFile", message: "\(file): \(error)")
+        }
+    }
+
+    private func md5Key() throws(ConfigError) -> [UInt8]? {
+        guard let file = reloadable.md5KeyFile else { return nil }
+        // Surrounding whitespace (a trailing newline from an editor) is not part of the key.
+        let text = try readKeyFile(file, key: "platform.md5KeyFile", secret: true).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            throw ConfigError(path: path, key: "platform.md5KeyFile", message: "\(file) is empty")
+        }
+        return Array(text.utf8)
     }
 
     /// A secret key (the merchant's private key, the MD5 key) that others on the machine can read is
@@ -314,6 +349,8 @@ private struct Reader {
     let directory: String
     let root: JSONValue
     var seen: Set<String> = []
+    /// What is wrong so far, in the order found.
+    var problems: [ConfigError.Problem] = []
 
     var credentialsDirectory: String?
 
@@ -339,20 +376,42 @@ private struct Reader {
         guard case .object(let sections) = parsed else {
             throw ConfigError(path: path, key: nil, message: "must be a JSON object of sections")
         }
+        self.root = parsed
         for (section, value) in sections {
             guard Configuration.knownKeys[section] != nil else {
-                throw ConfigError(
-                    path: path, key: section,
-                    message:
-                        "unknown section; known sections are \(Configuration.knownKeys.keys.sorted().joined(separator: ", "))"
+                note(
+                    section,
+                    "unknown section; known sections are \(Configuration.knownKeys.keys.sorted().joined(separator: ", "))"
                 )
+                continue
             }
             guard case .object = value else {
-                throw ConfigError(path: path, key: section, message: "must be an object")
+                note(section, "must be an object")
+                continue
             }
         }
-        self.root = parsed
     }
+
+    /// Runs one read; if it throws, its problem is noted and `fallback` stands in for the value, so
+    /// the keys after it are checked too.
+    mutating func check<T>(_ fallback: T, _ read: (inout Reader) throws -> T) -> T {
+        do {
+            return try read(&self)
+        } catch let error as ConfigError {
+            problems += error.problems
+        } catch {
+            // The reads throw only ConfigError; anything else still stops the file being accepted.
+            problems.append(ConfigError.Problem(key: nil, message: "\(error)"))
+        }
+        return fallback
+    }
+
+    mutating func note(_ key: String, _ message: String) {
+        problems.append(ConfigError.Problem(key: key, message: message))
+    }
+
+    /// Whether a problem with `key` has been noted already.
+    func noted(_ key: String) -> Bool { problems.contains { $0.key == key } }
 
     /// A byte offset as the 1-based line and column (in bytes) an editor shows.
     static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
@@ -368,6 +427,7 @@ private struct Reader {
 
     /// The value at a dotted key; nil when it is absent or `null`.
     private mutating func value(_ key: String) -> JSONValue? {
+        assert(Configuration.keys.contains(key), "\(key) is read but is in neither settings type's keys")
         seen.insert(key)
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         let value = root[parts[0]]?[parts[1]]
@@ -546,13 +606,13 @@ private struct Reader {
         return ids
     }
 
-    func rejectUnknownKeys() throws(ConfigError) {
+    mutating func noteUnknownKeys() {
         guard case .object(let sections) = root else { return }
         for (section, value) in sections {
             guard case .object(let fields) = value else { continue }
             for key in fields.map(\.0).sorted() where !seen.contains("\(section).\(key)") {
                 let known = Configuration.knownKeys[section, default: []].sorted().joined(separator: ", ")
-                throw error("\(section).\(key)", "unknown key; \(section) accepts \(known)")
+                note("\(section).\(key)", "unknown key; \(section) accepts \(known)")
             }
         }
     }

@@ -44,7 +44,7 @@ public struct CallbackEndpoint: Sendable {
     /// Answers a callback through `responder`: at once for a refusal, or once the binding is on disk.
     /// Never blocks: it runs on the callback port's event loop. (The responder itself, not its method
     /// as a closure: that would be one more allocation per callback.)
-    public func handle(_ request: HTTPRequest, peer: Peer, responder: Responder) {
+    public func handle(_ request: HTTPRequest, peer: Peer, responder: some CallbackResponder) {
         let caller = Caller(
             logger: logger, requestId: peer.requestId, client: clientAddress(request, peer: peer))
         switch verify(request, caller: caller) {

@@ -1,4 +1,5 @@
 import Config
+import Correlation
 import Foundation
 import HTTPClient
 import HTTPServer
@@ -19,7 +20,7 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
 /// The running daemon: storage replayed, both listeners serving. Start-up order is storage, then
 /// listeners; shutdown is the reverse: stop taking requests, finish those in flight, then return.
 public final class Daemon: @unchecked Sendable {
-    public static let version = "0.2.0"
+    public static let version = Release.version
 
     /// Listening sockets made elsewhere: by systemd (socket activation) or by the sandbox.
     public struct Listeners: Sendable {
@@ -50,8 +51,9 @@ public final class Daemon: @unchecked Sendable {
     private let lifecycle = Condition()
     private var stopped = false  // guarded by `lifecycle`
 
-    /// Replays storage and binds both listeners, using any passed in as they are. `sandbox` only says,
-    /// in `status`, that the configuration is `openidd --sandbox`'s own.
+    /// The start-up sequence: open storage (replaying it), build the binding service, bind both
+    /// listeners (using any passed in as they are), then build the servers that will serve them.
+    /// `sandbox` only says, in `status`, that the configuration is `openidd --sandbox`'s own.
     public init(
         configuration: Configuration, keys: SigningKeys, logger: Logger, listeners: Listeners = Listeners(),
         sandbox: Bool = false
@@ -60,10 +62,58 @@ public final class Daemon: @unchecked Sendable {
     {
         self.configuration = configuration
         self.logger = logger
-        logger.setLevel(configuration.logLevel)
+        logger.setLevel(configuration.reloadable.logLevel)
+        let settings = configuration.restartOnly
         let startedAt = WallClock.nowMilliseconds()
-        let metrics = DaemonMetrics(version: Daemon.version, startedAt: startedAt)
         let startedAtMonotonic = MonotonicClock.nowNanos()
+        let metrics = DaemonMetrics(version: Daemon.version, startedAt: startedAt)
+
+        let (store, replayed) = try Self.openStorage(
+            settings.storageDirectory, now: startedAt, metrics: metrics, logger: logger)
+        for risk in configuration.risks() { logger.warning("\(risk.key): \(risk.message)") }
+
+        let service = try Self.bindingService(
+            configuration, keys: keys, store: store, registry: replayed.registry, metrics: metrics,
+            logger: logger)
+        self.service = service
+
+        let bound = try Self.bindListeners(settings, passed: listeners)
+        callbackAddress = bound.callbackAddress
+        ipcSocketPath = settings.ipcSocket.path
+        ownsIPCSocket = bound.ownsIPCSocket
+
+        let callbackServer = try Self.callbackServer(
+            listener: bound.callback, settings: settings.callback, service: service, metrics: metrics,
+            logger: logger)
+        self.callbackServer = callbackServer
+        let router = IPCRouter(
+            service: service,
+            facts: StartupFacts(
+                version: Daemon.version, startedAt: startedAt, startedAtMonotonic: startedAtMonotonic,
+                configPath: Self.absolute(configuration.path), sandbox: sandbox,
+                ipcSocket: settings.ipcSocket.path,
+                ipcActivated: listeners.ipc != nil && listeners.socketActivated,
+                callbackListen: bound.callbackAddress.description,
+                callbackActivated: listeners.callback != nil && listeners.socketActivated),
+            metrics: metrics.registry)
+        let gate = IPCGate(policy: configuration.reloadable.ipcAccess, logger: logger)
+        ipcGate = gate
+        let ipcServer = try Self.ipcServer(listener: bound.ipc, router: router, gate: gate, logger: logger)
+        self.ipcServer = ipcServer
+
+        metrics.observe(
+            service: service,
+            connectionCounts: [
+                "ipc": { ipcServer.connectionCount }, "callback": { callbackServer.connectionCount },
+            ])
+    }
+
+    // MARK: - Start-up steps
+
+    /// Opens the ledger and the journal in `directory` and replays them; torn tails are logged.
+    private static func openStorage(
+        _ directory: String, now: Int64, metrics: DaemonMetrics, logger: Logger
+    ) throws -> (Store, Store.Replayed) {
         let (store, replayed): (Store, Store.Replayed)
         do {
             var observers = metrics.flushObservers
@@ -71,97 +121,94 @@ public final class Daemon: @unchecked Sendable {
             observers.ledgerCompletions = { _, runCompletions in LogBatch.collect(runCompletions) }
             // Once per file; every refused write after it logs its own error line.
             observers.detached = { file in logger.critical("\(file)") }
-            (store, replayed) = try Store.open(
-                directory: configuration.storageDirectory, now: startedAt, observers: observers)
+            (store, replayed) = try Store.open(directory: directory, now: now, observers: observers)
         } catch {
-            throw DaemonError(description: "storage \(configuration.storageDirectory): \(error)")
+            throw DaemonError(description: "storage \(directory): \(error)")
         }
         for torn in replayed.tornTails {
             logger.warning(
                 "a torn last line (an unacknowledged write cut by a crash) was cut off and saved",
                 [("savedAt", torn)])
         }
-        for risk in configuration.risks() { logger.warning("\(risk.key): \(risk.message)") }
+        return (store, replayed)
+    }
 
-        var publicUrl = configuration.callback.publicUrl.description
+    /// The domain service over the replayed registry, with the platform client the keys make.
+    private static func bindingService(
+        _ configuration: Configuration, keys: SigningKeys, store: Store, registry: Registry,
+        metrics: DaemonMetrics, logger: Logger
+    ) throws -> BindingService {
+        var publicUrl = configuration.restartOnly.callback.publicUrl.description
         if publicUrl.hasSuffix("/") { publicUrl.removeLast() }
-        let service = BindingService(
-            settings: BindingService.Settings(account: configuration.account, publicUrl: publicUrl),
-            reloadable: try Daemon.reloadable(configuration, keys: keys), store: store,
-            registry: replayed.registry,
+        return BindingService(
+            settings: BindingService.Settings(
+                account: configuration.restartOnly.account, publicUrl: publicUrl),
+            reloadable: try Daemon.reloadable(configuration, keys: keys), store: store, registry: registry,
             logger: logger, metrics: metrics)
-        self.service = service
+    }
 
+    private struct BoundListeners {
+        var callback: FileDescriptor
+        /// What the callback listener is bound to (with the real port when 0 was asked for).
+        var callbackAddress: SocketAddress
+        var ipc: FileDescriptor
+        var ownsIPCSocket: Bool
+    }
+
+    /// Binds the callback port and the IPC socket, unless `passed` holds them already. A callback
+    /// listener bound here is closed again if the IPC socket cannot be made.
+    private static func bindListeners(_ settings: RestartSettings, passed: Listeners) throws -> BoundListeners
+    {
+        let listen = settings.callback.listen
         let callbackFD: FileDescriptor
         do {
-            callbackFD =
-                try listeners.callback ?? Socket.listen(configuration.callback.listen, unixMode: 0o666)
+            callbackFD = try passed.callback ?? Socket.listen(listen, unixMode: 0o666)
         } catch {
-            throw DaemonError(description: "callback.listen \(configuration.callback.listen): \(error)")
+            throw DaemonError(description: "callback.listen \(listen): \(error)")
         }
+        var callbackAddress = listen
         if let port = Socket.localPort(callbackFD) {
-            let host: String
-            if case .inet(let configured, _) = configuration.callback.listen {
-                host = configured
+            if case .inet(let configured, _) = listen {
+                callbackAddress = .inet(host: configured, port: port)
             } else {
-                host = "0.0.0.0"
+                callbackAddress = .inet(host: "0.0.0.0", port: port)
             }
-            callbackAddress = .inet(host: host, port: port)
-        } else {
-            callbackAddress = configuration.callback.listen
         }
-        let ipcFD: FileDescriptor
-        if let passed = listeners.ipc {
-            ipcFD = passed
-            ownsIPCSocket = false
-        } else {
-            do {
-                try FileSystem.makeDirectory(
-                    FileSystem.directoryName(of: configuration.ipc.socketPath), mode: 0o755)
-                ipcFD = try Socket.listenUnix(
-                    path: configuration.ipc.socketPath, mode: configuration.ipc.socketMode)
-            } catch {
-                if listeners.callback == nil { callbackFD.close() }
-                throw DaemonError(description: "ipc.socketPath \(configuration.ipc.socketPath): \(error)")
-            }
-            ownsIPCSocket = true
+        if let ipcFD = passed.ipc {
+            return BoundListeners(
+                callback: callbackFD, callbackAddress: callbackAddress, ipc: ipcFD, ownsIPCSocket: false)
         }
-        ipcSocketPath = configuration.ipc.socketPath
+        let socket = settings.ipcSocket
+        do {
+            try FileSystem.makeDirectory(FileSystem.directoryName(of: socket.path), mode: 0o755)
+            let ipcFD = try Socket.listenUnix(path: socket.path, mode: socket.mode)
+            return BoundListeners(
+                callback: callbackFD, callbackAddress: callbackAddress, ipc: ipcFD, ownsIPCSocket: true)
+        } catch {
+            if passed.callback == nil { callbackFD.close() }
+            throw DaemonError(description: "ipc.socketPath \(socket.path): \(error)")
+        }
+    }
 
+    /// A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us), at most 8.
+    private static var loopCount: Int { min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8) }
+
+    /// The callback port's server. Its event loops never block: a binding's ledger sync completes on
+    /// the ledger's thread.
+    private static func callbackServer(
+        listener: FileDescriptor, settings: RestartSettings.Callback, service: BindingService,
+        metrics: DaemonMetrics, logger: Logger
+    ) throws -> EventLoopServer {
         let endpoint = CallbackEndpoint(
-            service: service, publicPath: configuration.callback.publicUrl.target,
-            openIdField: configuration.callback.openIdField,
-            trustedProxies: configuration.callback.trustedProxies,
-            logger: logger)
-        let configPath =
-            configuration.path.hasPrefix("/")
-            ? configuration.path : FileManager.default.currentDirectoryPath + "/" + configuration.path
-        let router = IPCRouter(
-            service: service,
-            facts: StartupFacts(
-                version: Daemon.version, startedAt: startedAt, startedAtMonotonic: startedAtMonotonic,
-                configPath: configPath, sandbox: sandbox, ipcSocket: ipcSocketPath,
-                ipcActivated: listeners.ipc != nil && listeners.socketActivated,
-                callbackListen: callbackAddress.description,
-                callbackActivated: listeners.callback != nil && listeners.socketActivated),
-            metrics: metrics.registry)
-        let gate = IPCGate(policy: configuration.ipc.access, logger: logger)
-        ipcGate = gate
-        var ipcLimits = EventLoopServer.Limits()
-        // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
-        ipcLimits.idleTimeoutSeconds = 120
-        // Both listeners are served by event loops, which never block: the callback port's ledger sync
-        // completes on the ledger's thread, and the IPC API's platform calls and long-polls run on
-        // worker threads (see `IPCRouter.mayBlock`, `WorkerPool`).
-        var callbackLimits = EventLoopServer.Limits()
+            service: service, publicPath: settings.publicUrl.target, openIdField: settings.openIdField,
+            trustedProxies: settings.trustedProxies, logger: logger)
+        var limits = EventLoopServer.Limits()
         // One address must not take every connection; a proxy in front speaks for many clients.
-        callbackLimits.maxConnectionsPerClient = configuration.callback.maxConnectionsPerClient
-        let proxies = configuration.callback.trustedProxies
-        callbackLimits.isExemptFromClientCap = { host in proxies.contains { $0.contains(host) } }
-        callbackServer = try EventLoopServer(
-            name: "callback", listener: callbackFD, limits: callbackLimits,
-            // A loop per core (the machine's, or what systemd's CPUAffinity/cgroup leaves us).
-            loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
+        limits.maxConnectionsPerClient = settings.maxConnectionsPerClient
+        let proxies = settings.trustedProxies
+        limits.isExemptFromClientCap = { host in proxies.contains { $0.contains(host) } }
+        return try EventLoopServer(
+            name: "callback", listener: listener, limits: limits, loops: loopCount, logger: logger,
             renderError: { status, reason in
                 metrics.callbacks.refused(status: status)
                 return renderCallbackError(status: status, reason: reason)
@@ -174,10 +221,19 @@ public final class Daemon: @unchecked Sendable {
             handler: { request, peer, responder in
                 endpoint.handle(request, peer: peer, responder: responder)
             })
+    }
+
+    /// The IPC socket's server. Platform calls and long-polls wait, so they run on worker threads
+    /// (see `IPCRouter.mayBlock`, `WorkerPool`); the event loops never block.
+    private static func ipcServer(
+        listener: FileDescriptor, router: IPCRouter, gate: IPCGate, logger: Logger
+    ) throws -> EventLoopServer {
+        var limits = EventLoopServer.Limits()
+        // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
+        limits.idleTimeoutSeconds = 120
         let blockingWork = WorkerPool(name: "ipc-work")
-        ipcServer = try EventLoopServer(
-            name: "ipc", listener: ipcFD, limits: ipcLimits,
-            loops: min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 8), logger: logger,
+        return try EventLoopServer(
+            name: "ipc", listener: listener, limits: limits, loops: loopCount, logger: logger,
             renderError: renderIPCError,
             handler: { request, peer, responder in
                 let answer: @Sendable () -> Void = {
@@ -196,26 +252,25 @@ public final class Daemon: @unchecked Sendable {
                 if let refusal = gate.refusal(for: peer) {
                     responder.respond(refusal)
                 } else if router.mayBlock(request) {
-                    // Platform calls and long-polls wait: on a worker thread, never on the loop.
                     blockingWork.run(answer)
                 } else {
                     answer()
                 }
             })
-        let servers = (ipc: ipcServer, callback: callbackServer)
-        metrics.observe(
-            service: service,
-            connectionCounts: [
-                "ipc": { servers.ipc.connectionCount }, "callback": { servers.callback.connectionCount },
-            ])
+    }
+
+    /// `path` made absolute against the working directory, for `status`.
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// The parts of a configuration a reload may swap in: keys, the platform timeout, TTL, limits.
     static func reloadable(_ configuration: Configuration, keys: SigningKeys) throws
         -> BindingService.Reloadable
     {
+        let account = configuration.restartOnly.account
         let tls: TLSClientContext?
-        if configuration.platform.baseUrl.lowercased().hasPrefix("https://") {
+        if account.baseUrl.lowercased().hasPrefix("https://") {
             do {
                 tls = try TLSClientContext()
             } catch {
@@ -224,11 +279,12 @@ public final class Daemon: @unchecked Sendable {
         } else {
             tls = nil
         }
+        let reloadable = configuration.reloadable
         let platform = try PlatformClient(
-            account: configuration.account, keys: keys, timeoutSeconds: configuration.platform.timeoutSeconds,
+            account: account, keys: keys, timeoutSeconds: reloadable.platformTimeoutSeconds,
             http: HTTPClient(tls: tls))
         return BindingService.Reloadable(
-            platform: platform, ttlSeconds: configuration.ttlSeconds, maxPending: configuration.maxPending)
+            platform: platform, ttlSeconds: reloadable.ttlSeconds, maxPending: reloadable.maxPending)
     }
 
     /// Starts serving. `notify` receives sd_notify states: `STATUS=` with the counts every minute and,
@@ -285,9 +341,9 @@ public final class Daemon: @unchecked Sendable {
         return "pending=\(counts.pending) bindings=\(counts.bindings) \(storage)"
     }
 
-    /// Re-reads the configuration and keys; swaps in what may change without a restart (keys, the
-    /// platform timeout, TTL, limits, log level, who may use the IPC socket). Anything else changed, or anything invalid, keeps the
-    /// running configuration and throws a message saying why.
+    /// Re-reads the configuration and keys and swaps in its `reloadable` settings. A change to any of
+    /// its `restartOnly` settings, or anything invalid, keeps the running configuration and throws a
+    /// message saying why.
     public func reload() throws {
         let fresh: Configuration
         let keys: SigningKeys
@@ -297,44 +353,24 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             throw DaemonError(description: "\(error)")
         }
-        var restartOnly: [String] = []
-        let old = configuration
-        if fresh.platform.baseUrl != old.platform.baseUrl { restartOnly.append("platform.baseUrl") }
-        if fresh.platform.businessId != old.platform.businessId { restartOnly.append("platform.businessId") }
-        if fresh.platform.merchantId != old.platform.merchantId { restartOnly.append("platform.merchantId") }
-        if fresh.platform.signType != old.platform.signType { restartOnly.append("platform.signType") }
-        if fresh.platform.userIdField != old.platform.userIdField {
-            restartOnly.append("platform.userIdField")
-        }
-        if fresh.callback.listen != old.callback.listen { restartOnly.append("callback.listen") }
-        if fresh.callback.publicUrl != old.callback.publicUrl { restartOnly.append("callback.publicUrl") }
-        if fresh.callback.openIdField != old.callback.openIdField {
-            restartOnly.append("callback.openIdField")
-        }
-        if fresh.callback.trustedProxies != old.callback.trustedProxies {
-            restartOnly.append("callback.trustedProxies")
-        }
-        if fresh.callback.maxConnectionsPerClient != old.callback.maxConnectionsPerClient {
-            restartOnly.append("callback.maxConnectionsPerClient")
-        }
-        if fresh.ipc.socketPath != old.ipc.socketPath { restartOnly.append("ipc.socketPath") }
-        if fresh.ipc.socketMode != old.ipc.socketMode { restartOnly.append("ipc.socketMode") }
-        if fresh.storageDirectory != old.storageDirectory { restartOnly.append("storage.directory") }
+        let restartOnly = fresh.restartOnly.changedKeys(from: configuration.restartOnly)
         guard restartOnly.isEmpty else {
             throw DaemonError(
                 description:
                     "\(restartOnly.joined(separator: ", ")) changed; that needs a restart (systemctl restart openidd). Nothing was changed."
             )
         }
+        let settings = fresh.reloadable
         service.reload(try Daemon.reloadable(fresh, keys: keys))
-        ipcGate.reload(fresh.ipc.access)
-        logger.setLevel(fresh.logLevel)
+        ipcGate.reload(settings.ipcAccess)
+        logger.setLevel(settings.logLevel)
         logger.notice(
             "configuration reloaded",
             [
-                ("timeoutSeconds", String(fresh.platform.timeoutSeconds)),
-                ("ttlSeconds", String(fresh.ttlSeconds)),
-                ("maxPending", String(fresh.maxPending)), ("logLevel", String(describing: fresh.logLevel)),
+                ("timeoutSeconds", String(settings.platformTimeoutSeconds)),
+                ("ttlSeconds", String(settings.ttlSeconds)),
+                ("maxPending", String(settings.maxPending)),
+                ("logLevel", String(describing: settings.logLevel)),
             ])
     }
 

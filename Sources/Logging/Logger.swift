@@ -1,3 +1,4 @@
+import Correlation
 import POSIX
 import Synchronization
 
@@ -45,39 +46,72 @@ extension LogSink {
 /// at most `PIPE_BUF` bytes unless a single line is longer, so lines from concurrent threads never
 /// interleave, even on a pipe or journald's stream socket.
 ///
+/// Lines to a terminal or a file start with the time they were written, RFC 3339 in UTC with
+/// milliseconds (`2026-11-26T17:07:17.863Z <6>bound …`); lines to journald do not, as journald
+/// stamps each line it receives itself.
+///
 /// Inside `LogBatch.collect`, a thread's info and debug lines wait in a buffer and leave together when it
 /// returns: the ledger's sync thread logs a line per binding, and one write per batch of bindings costs
 /// a system call (and a wake-up of journald) per batch rather than per line. A more severe line is
 /// written at once, after whatever the buffer holds.
 public struct StandardErrorSink: LogSink {
     let descriptor: Int32
+    let timestamped: Bool
 
-    public init() { descriptor = 2 }
+    /// Standard error, with timestamps unless it is journald's stream.
+    public init() {
+        descriptor = 2
+        timestamped = !JournalStream.isStandardError()
+    }
 
     /// Writes to `descriptor` instead (tests read it back through a pipe).
-    public init(descriptor: Int32) { self.descriptor = descriptor }
+    public init(descriptor: Int32, timestamped: Bool = false) {
+        self.descriptor = descriptor
+        self.timestamped = timestamped
+    }
 
     /// Inside a batch the line is built straight into the batch's buffer: no array of its own.
     public func write(level: LogLevel, building build: (inout [UInt8]) -> Void) {
         guard let batch = LogBatch.current else {
             var line: [UInt8] = []
             line.reserveCapacity(256)
+            stamp(&line)
             build(&line)
-            write(line)
+            Self.write(line, to: descriptor)
             return
         }
-        batch.add(flushingTo: descriptor, building: build)
+        batch.add(flushingTo: descriptor) { line in
+            stamp(&line)
+            build(&line)
+        }
         if level < .info { batch.flush() }
     }
 
     public func write(_ line: [UInt8]) {
+        var stamped = line
+        if timestamped {
+            stamped = []
+            stamp(&stamped)
+            stamped.append(contentsOf: line)
+        }
         if let batch = LogBatch.current {
-            batch.add(line, flushingTo: descriptor)
+            batch.add(stamped, flushingTo: descriptor)
             // Only routine lines wait: a notice, warning or error goes out now (with the lines before
             // it, in order), so it is written before the answer it explains reaches the client.
             if !LogBatch.isRoutine(line) { batch.flush() }
             return
         }
+        Self.write(stamped, to: descriptor)
+    }
+
+    /// Appends the time and a space, when lines carry it.
+    private func stamp(_ line: inout [UInt8]) {
+        guard timestamped else { return }
+        Timestamp.appendRFC3339(milliseconds: WallClock.nowMilliseconds(), to: &line)
+        line.append(UInt8(ascii: " "))
+    }
+
+    private static func write(_ line: [UInt8], to descriptor: Int32) {
         // writev, not a copy with the newline appended: still one write, so still atomic per line.
         var newline = UInt8(ascii: "\n")
         line.withUnsafeBytes { bytes in
@@ -92,6 +126,28 @@ public struct StandardErrorSink: LogSink {
                 }
             }
         }
+    }
+}
+
+/// Whether standard error is journald's stream: for a service whose stdout or stderr is connected to
+/// the journal, systemd.exec(5) sets `JOURNAL_STREAM` to that stream's `DEVICE:INODE`, to be compared
+/// with fstat(2) of the program's own stderr (a child whose stderr was redirected inherits the
+/// variable but not the stream).
+public enum JournalStream {
+    public static func isStandardError() -> Bool {
+        guard let stream = getenv("JOURNAL_STREAM"),
+            let status = try? FileDescriptor(rawValue: 2).status(subject: "stderr")
+        else { return false }
+        return isConnected(status, journalStream: String(cString: stream))
+    }
+
+    /// Whether `journalStream` (`DEVICE:INODE`, both decimal) names `file`.
+    public static func isConnected(_ file: FileStatus, journalStream: String?) -> Bool {
+        let parts = journalStream?.split(separator: ":", omittingEmptySubsequences: false) ?? []
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else {
+            return false
+        }
+        return file.device == device && file.inode == inode
     }
 }
 

@@ -120,6 +120,9 @@ extension Socket {
 }
 
 public enum CurrentThread {
+    /// The calling thread's identity (`pthread_self(3)`), to tell whether code runs on a given thread.
+    public static var id: UInt { pthread_self() }
+
     /// Names the calling thread for top, perf and gdb; the kernel keeps the first 15 bytes.
     public static func setName(_ name: String) {
         clinux_set_thread_name(String(name.utf8.prefix(15))!)

@@ -239,6 +239,18 @@ public enum Socket {
         }
     }
 
+    /// Sends what the socket buffer takes now (`send(2)` with `MSG_NOSIGNAL | MSG_DONTWAIT`, EINTR
+    /// retried): the byte count, or nil when the buffer is full (EAGAIN). Never raises SIGPIPE.
+    public static func sendNonBlocking(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws -> Int? {
+        do {
+            return try retryingEINTR("send") {
+                Glibc.send(fd.rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+        } catch let error as SystemCallError where error.errno == EAGAIN {
+            return nil
+        }
+    }
+
     // MARK: - Addresses
 
     private static func unixAddress(_ path: String) throws -> sockaddr_un {

@@ -14,37 +14,67 @@ import Platform
 /// part and raw body), answers with a link to itself, and when that link is opened it plays the user
 /// authorizing in Alipay: it POSTs a signed callback with a made-up openId to the request's callbackUrl.
 public final class SandboxPlatform: Sendable {
-    public let businessId = "sandbox-business"
-    public let merchantId = "sandbox-merchant"
-    /// The merchant's key pair (the daemon signs with the private half) and the platform's own.
-    public let merchantKey: RSAPrivateKey
-    public let platformKey: RSAPrivateKey
-    public let server: HTTPServer
+    public let server: EventLoopServer
     public let port: UInt16
-    private let links = LinkTable()
-    private let logger: Logger
+    private let endpoints: SandboxEndpoints
+
+    public var businessId: String { endpoints.businessId }
+    public var merchantId: String { endpoints.merchantId }
+    /// The merchant's key pair (the daemon signs with the private half) and the platform's own.
+    public var merchantKey: RSAPrivateKey { endpoints.merchantKey }
+    public var platformKey: RSAPrivateKey { endpoints.platformKey }
+    public var baseUrl: String { endpoints.baseUrl }
 
     public init(logger: Logger) throws {
-        self.logger = logger.with("component", "sandbox-platform")
-        merchantKey = try RSAPrivateKey.generate(bits: 2048)
-        platformKey = try RSAPrivateKey.generate(bits: 2048)
         let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
         port = Socket.localPort(listener) ?? 0
-        let box = HandlerBox()
-        server = try HTTPServer(
+        let endpoints = SandboxEndpoints(
+            merchantKey: try RSAPrivateKey.generate(bits: 2048),
+            platformKey: try RSAPrivateKey.generate(bits: 2048),
+            baseUrl: "http://127.0.0.1:\(port)", logger: logger.with("component", "sandbox-platform"))
+        self.endpoints = endpoints
+        let work = WorkerPool(name: "sandbox-work")
+        server = try EventLoopServer(
             name: "sandbox-platform", listener: listener, logger: logger,
             renderError: { status, reason in HTTPResponse(status: status, body: Array(reason.utf8)) },
-            handler: { request, _ in box.handle(request) })
-        box.platform = self
+            handler: { request, _, responder in
+                // Authorizing signs a callback and POSTs it to openidd, waiting for the answer: that
+                // happens on a worker thread, never on the loop.
+                if endpoints.isAuthorization(request) {
+                    work.run { responder.respond(endpoints.handle(request)) }
+                } else {
+                    responder.respond(endpoints.handle(request))
+                }
+            })
     }
 
-    public var baseUrl: String { "http://127.0.0.1:\(port)" }
-
     public func start() { server.start() }
+}
+
+/// The platform's endpoints: the auth-link call, and the page that plays the user authorizing.
+struct SandboxEndpoints: Sendable {
+    let businessId = "sandbox-business"
+    let merchantId = "sandbox-merchant"
+    let merchantKey: RSAPrivateKey
+    let platformKey: RSAPrivateKey
+    let baseUrl: String
+    let logger: Logger
+    private let links = LinkTable()
+
+    init(merchantKey: RSAPrivateKey, platformKey: RSAPrivateKey, baseUrl: String, logger: Logger) {
+        self.merchantKey = merchantKey
+        self.platformKey = platformKey
+        self.baseUrl = baseUrl
+        self.logger = logger
+    }
+
+    func isAuthorization(_ request: HTTPRequest) -> Bool {
+        request.method == "GET" && request.path.hasPrefix("/authorize/")
+    }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.method == "POST" && request.path == AuthLinkCall.path { return authLink(request) }
-        if request.method == "GET" && request.path.hasPrefix("/authorize/") {
+        if isAuthorization(request) {
             return authorize(serialNo: String(request.path.dropFirst("/authorize/".count)))
         }
         return answer(404, status: 404, message: "no such endpoint", data: .null)
@@ -150,12 +180,4 @@ final class LinkTable: @unchecked Sendable {
 
     func put(_ serialNo: String, _ link: Link) { lock.withLock { links[serialNo] = link } }
     func get(_ serialNo: String) -> Link? { lock.withLock { links[serialNo] } }
-}
-
-/// Lets the server's handler reach the platform object created after it.
-final class HandlerBox: @unchecked Sendable {
-    weak var platform: SandboxPlatform?
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
-        platform?.handle(request) ?? HTTPResponse(status: 503)
-    }
 }

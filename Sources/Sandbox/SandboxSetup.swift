@@ -21,6 +21,15 @@ public struct SandboxSetup {
             throw SystemCallError(call: "mkdtemp", errno: errno, subject: "/tmp/openidd-sandbox.XXXXXX")
         }
         let directory = String(cString: made)
+        do {
+            return try prepare(in: directory, logger: logger)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+    }
+
+    private static func prepare(in directory: String, logger: Logger) throws -> SandboxSetup {
         let platform = try SandboxPlatform(logger: logger)
         platform.start()
 
@@ -61,7 +70,17 @@ public struct SandboxSetup {
         )
     }
 
-    public func banner(ipcSocket: String) -> String {
+    /// Removes the directory and everything in it: the throwaway keys, the configuration, the state.
+    public func removeDirectory() throws {
+        try FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// What the sandbox prints once it runs; `keep` says whether its directory stays when it stops.
+    public func banner(ipcSocket: String, keep: Bool) -> String {
+        let fate =
+            keep
+            ? "kept when the sandbox stops (--keep): rm -r it when done"
+            : "removed when the sandbox stops (--keep keeps it)"
         let here = FileSystem.directoryName(
             of: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
         let ctl = FileSystem.exists(here + "/openidctl") ? here + "/openidctl" : "openidctl"
@@ -72,6 +91,7 @@ public struct SandboxSetup {
              A built-in fake platform with throwaway keys; loopback (127.0.0.1) only.
             ======================================================================
              state, keys and config: \(directory)
+                                     \(fate)
              IPC socket:             \(ipcSocket)
 
              Try it:

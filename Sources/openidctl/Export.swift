@@ -102,7 +102,7 @@ func configuredStorageDirectory(_ configPath: String) throws -> String {
     if environment["CREDENTIALS_DIRECTORY", default: ""].isEmpty {
         environment["CREDENTIALS_DIRECTORY"] = "/nonexistent"
     }
-    return try Configuration.load(path: configPath, environment: environment).storageDirectory
+    return try Configuration.load(path: configPath, environment: environment).restartOnly.storageDirectory
 }
 
 /// Streams the selected lines: jsonl as stored, byte for byte; csv through `LedgerCSV`.

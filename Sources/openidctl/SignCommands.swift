@@ -38,6 +38,7 @@ struct SignOptions {
             switch (command, argument) {
             case (_, "--config"): configPath = value(argument)
             case (_, "--json"): self.json = true
+            case (_, "--help"), (_, "-h"): exitWithUsage(of: command.rawValue)
             case (.signTest, "--user-id"): userId = value(argument)
             case (.signTest, "--serial"): serialNo = value(argument)
             case (.signTest, "--nonce"): nonce = value(argument)
@@ -96,7 +97,7 @@ func label(_ name: String) -> String { name.padding(toLength: 16, withPad: " ", 
 /// Builds the auth-link request exactly as the daemon does (PlatformClient) and shows what it signs.
 func signTest(_ options: SignOptions) -> Never {
     let (configuration, keys) = loadConfiguration(options.configPath)
-    var account = configuration.account
+    var account = configuration.restartOnly.account
     if let signType = options.signType { account.signType = signType }
     let fingerprint: String
     switch account.signType {
@@ -113,12 +114,12 @@ func signTest(_ options: SignOptions) -> Never {
     }
 
     // Sample values where none are given, made as the daemon makes them (BindingService).
-    var publicUrl = configuration.callback.publicUrl.description
+    var publicUrl = configuration.restartOnly.callback.publicUrl.description
     if publicUrl.hasSuffix("/") { publicUrl.removeLast() }
     let request: PlatformClient.SignedRequest
     do {
         let client = try PlatformClient(
-            account: account, keys: keys, timeoutSeconds: configuration.platform.timeoutSeconds,
+            account: account, keys: keys, timeoutSeconds: configuration.reloadable.platformTimeoutSeconds,
             http: HTTPClient())
         request = try client.signedRequest(
             serialNo: options.serialNo ?? SecureRandom.token(byteCount: 18),
@@ -190,7 +191,7 @@ func verifyCallback(_ options: SignOptions) -> Never {
     }
     let body = readFile(bodyFile, what: "body")
     let diagnosis = SignatureDiagnosis.diagnose(
-        headers: headers, body: body, account: configuration.account, keys: keys)
+        headers: headers, body: body, account: configuration.restartOnly.account, keys: keys)
 
     let signType =
         diagnosis.signType.map {

@@ -1,3 +1,4 @@
+import Config
 import Foundation
 import HTTP1
 import HTTPClient
@@ -7,44 +8,7 @@ import HTTPClient
 #endif
 
 // openidctl: the command-line client of openidd's IPC API.
-// Exit codes (SPEC): 0 success, 1 error, 2 bad usage, 3 not found.
-
-let usage = """
-    Usage: openidctl [--socket PATH] [--json] COMMAND
-      auth-url USER_ID [--serial SERIAL]   ask the platform for an Alipay authorization link
-      get USER_ID                          the openId bound to USER_ID (latest binding)
-      find OPENID                          every userId bound to OPENID
-      wait SERIAL [--timeout SECONDS]      wait until the request is bound, expired or failed (default 300 s)
-      status                               the daemon's health and counts
-      sign-test [--config PATH] [--user-id U] [--serial S] [--sign-type SHA256-RSA|MD5] [--nonce N]
-                [--timestamp MS]           show the auth-link request openidd would sign: header part,
-                                           body, string to sign, key fingerprint, sign, HTTP headers
-      verify-callback --headers FILE --body FILE [--config PATH]
-                                           check a captured platform callback against the configured
-                                           keys and say what is wrong (exit 0 valid, 1 not)
-      export [--config PATH | --storage DIR] [--since TIME] [--format jsonl|csv] [--output FILE]
-                                           the ledger's bindings with boundAt >= TIME (RFC 3339), read
-                                           from storage.directory of PATH (default /etc/openidd/config.json)
-      check [--config PATH | --storage DIR]
-                                           read the ledger and journal as start-up does, without the
-                                           daemon, and list every problem (exit 0 "ok", 1 if any)
-    Options:
-      --socket PATH   the IPC socket (default $OPENIDD_SOCKET or /run/openidd/openidd.sock)
-      --json          print the daemon's JSON answer as is
-      --config PATH   sign-test, verify-callback: openidd's configuration (default /etc/openidd/config.json)
-    Exit status: 0 success, 1 error, 2 bad usage, 3 not found.
-
-    """
-
-func exitUsage(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("openidctl: \(message)\n\n\(usage)".utf8))
-    exit(2)
-}
-
-func exitError(_ message: String, code: Int32 = 1) -> Never {
-    FileHandle.standardError.write(Data("openidctl: \(message)\n".utf8))
-    exit(code)
-}
+// Exit codes (SPEC): 0 success, 1 error, 2 bad usage, 3 not found. The usage is in Usage.swift.
 
 var socketPath = ProcessInfo.processInfo.environment["OPENIDD_SOCKET"] ?? "/run/openidd/openidd.sock"
 var jsonOutput = false
@@ -52,7 +16,7 @@ var serial: String?
 var timeout = 300.0
 var positional: [String] = []
 var exportOptions = ExportOptions()
-var arguments = CommandLine.arguments.dropFirst()
+var arguments = splittingEqualSigns(Array(CommandLine.arguments.dropFirst()))[...]
 while let argument = arguments.popFirst() {
     switch argument {
     case "--socket":
@@ -71,7 +35,10 @@ while let argument = arguments.popFirst() {
         guard let value = arguments.popFirst() else { exitUsage("\(argument) needs a value") }
         exportOptions.set(argument, value)
     case "--help", "-h":
-        print(usage, terminator: "")
+        // After a command word, that command's usage (`openidctl get --help`).
+        exitWithUsage(of: positional.first)
+    case "--version":
+        print("openidctl \(Release.version)")
         exit(0)
     default:
         // The signature self-tests read the configuration, not the socket, and parse their own options.
@@ -109,6 +76,8 @@ func encodeQuery(_ value: String) -> String {
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         return (response.status, object, response.body)
     } catch {
+        // The client's own error names the path too; each message below names it once.
+        guard error.kind == .connect else { exitError(error.description) }
         var info = stat()
         if stat(socketPath, &info) != 0 {
             exitError("is openidd running? socket \(socketPath) not found (use --socket or OPENIDD_SOCKET)")
@@ -118,7 +87,8 @@ func encodeQuery(_ value: String) -> String {
                 "permission denied on \(socketPath): run as a user in the socket's group (see ipc.socketMode)"
             )
         }
-        exitError("cannot talk to openidd on \(socketPath): \(error)")
+        // A socket left by a daemon that stopped without removing it, or a file that is no socket.
+        exitError("is openidd running? nothing answers on \(socketPath) (use --socket or OPENIDD_SOCKET)")
     }
 }
 
@@ -232,6 +202,9 @@ case "export":
 case "check":
     guard operands.isEmpty else { exitUsage("check takes no operand") }
     runCheck(exportOptions)
+case "help":
+    guard operands.count <= 1 else { exitUsage("help takes at most one COMMAND") }
+    exitWithUsage(of: operands.first)
 
 default:
     exitUsage("unknown command \(command)")

@@ -14,7 +14,8 @@ let usage = """
     Usage: openidd [--config PATH]     run the daemon (default config \(Configuration.defaultPath))
            openidd --check-config [--config PATH]
                                        validate the configuration and key files, then exit 0 (or 1)
-           openidd --sandbox           run the whole flow on loopback against a built-in sandbox platform
+           openidd --sandbox [--keep]  run the whole flow on loopback against a built-in sandbox platform;
+                                       its temporary directory (keys included) goes when it stops, unless --keep
            openidd --version | --help
 
     Under systemd: Type=notify (READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1), socket activation
@@ -28,17 +29,32 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
+/// A usage mistake: its reason and where the usage is, exit 2.
+func failUsage(_ message: String) -> Never {
+    fail("\(message)\nTry 'openidd --help' for the usage.", code: 2)
+}
+
 var configPath = Configuration.defaultPath
 var checkOnly = false
 var sandbox = false
+var keep = false
 var arguments = CommandLine.arguments.dropFirst()
+// With nothing to run (no arguments, no configuration where one is looked for), say what would run.
+if arguments.isEmpty && !FileSystem.exists(configPath) {
+    fail(
+        """
+        no configuration at \(configPath).
+          To try it with none: openidd --sandbox    For the options: openidd --help
+        """, code: 2)
+}
 while let argument = arguments.popFirst() {
     switch argument {
     case "--config":
-        guard let value = arguments.popFirst() else { fail("--config needs a path\n\n\(usage)", code: 2) }
+        guard let value = arguments.popFirst() else { failUsage("--config needs a path") }
         configPath = value
     case "--check-config": checkOnly = true
     case "--sandbox": sandbox = true
+    case "--keep": keep = true
     case "--version":
         print("openidd \(Daemon.version)")
         exit(0)
@@ -46,9 +62,10 @@ while let argument = arguments.popFirst() {
         print(usage, terminator: "")
         exit(0)
     default:
-        fail("unknown argument \(argument)\n\n\(usage)", code: 2)
+        failUsage("unknown argument \(argument)")
     }
 }
+if keep && !sandbox { failUsage("--keep goes with --sandbox") }
 
 let logger = Logger(level: .info)
 let environment = ProcessInfo.processInfo.environment
@@ -58,7 +75,7 @@ if checkOnly {
         let configuration = try Configuration.load(path: configPath)
         _ = try configuration.loadKeys()
         print(
-            "\(configPath): OK (signType \(configuration.platform.signType.rawValue), callback \(configuration.callback.publicUrl))"
+            "\(configPath): OK (signType \(configuration.restartOnly.account.signType.rawValue), callback \(configuration.restartOnly.callback.publicUrl))"
         )
         exit(0)
     } catch {
@@ -72,16 +89,21 @@ Signals.block([SIGTERM, SIGINT, SIGHUP])
 let notifier = Notifier(environment: environment)
 
 let daemon: Daemon
-var sandboxPlatform: SandboxPlatform?
+var sandboxSetup: SandboxSetup?
 do {
     if sandbox {
         let setup = try SandboxSetup.prepare(logger: logger)
-        sandboxPlatform = setup.platform
-        daemon = try Daemon(
-            configuration: setup.configuration, keys: try setup.configuration.loadKeys(), logger: logger,
-            listeners: Daemon.Listeners(callback: setup.callbackListener), sandbox: true)
+        sandboxSetup = setup
+        do {
+            daemon = try Daemon(
+                configuration: setup.configuration, keys: try setup.configuration.loadKeys(), logger: logger,
+                listeners: Daemon.Listeners(callback: setup.callbackListener), sandbox: true)
+        } catch {
+            if !keep { try? setup.removeDirectory() }
+            throw error
+        }
         daemon.start()
-        FileHandle.standardOutput.write(Data(setup.banner(ipcSocket: daemon.ipcSocketPath).utf8))
+        FileHandle.standardOutput.write(Data(setup.banner(ipcSocket: daemon.ipcSocketPath, keep: keep).utf8))
     } else {
         let configuration = try Configuration.load(path: configPath)
         let activated = try SocketActivation.listeners(environment: environment)
@@ -115,4 +137,12 @@ while true {
 }
 notifier.stopping()
 daemon.shutdown(graceSeconds: 10)
+if let sandboxSetup, !keep {
+    do {
+        try sandboxSetup.removeDirectory()
+        print("openidd: removed \(sandboxSetup.directory)")
+    } catch {
+        fail("could not remove \(sandboxSetup.directory): \(error)")
+    }
+}
 exit(0)

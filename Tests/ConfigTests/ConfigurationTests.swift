@@ -30,48 +30,43 @@ import Testing
             """
         let config = try parse(text: text)
         #expect(config.path == configPath)
-        #expect(config.platform.baseUrl == "https://platform.example/api/")
-        #expect(config.platform.businessId == "754e0c5d")
-        #expect(config.platform.merchantId == "eb1b")
-        #expect(config.platform.signType.rawValue == "MD5")
-        #expect(config.platform.privateKeyFile == "/keys/merchant.pem")
-        #expect(config.platform.platformPublicKeyFile == "/etc/openidd/keys/platform.pem")
-        #expect(config.platform.md5KeyFile == "/etc/openidd/md5.key")
-        #expect(config.platform.userIdField == "thirdAccount")
-        #expect(config.platform.timeoutSeconds == 2.5)
-        #expect(config.callback.listen.description == "[::1]:9000")
-        #expect(config.callback.publicUrl.description == "https://m.example/openidd/cb")
-        #expect(config.callback.openIdField == "open_id")
+        #expect(config.restartOnly.account.baseUrl == "https://platform.example/api/")
+        #expect(config.restartOnly.account.businessId == "754e0c5d")
+        #expect(config.restartOnly.account.merchantId == "eb1b")
+        #expect(config.restartOnly.account.signType.rawValue == "MD5")
+        #expect(config.reloadable.privateKeyFile == "/keys/merchant.pem")
+        #expect(config.reloadable.platformPublicKeyFile == "/etc/openidd/keys/platform.pem")
+        #expect(config.reloadable.md5KeyFile == "/etc/openidd/md5.key")
+        #expect(config.restartOnly.account.userIdField == "thirdAccount")
+        #expect(config.reloadable.platformTimeoutSeconds == 2.5)
+        #expect(config.restartOnly.callback.listen.description == "[::1]:9000")
+        #expect(config.restartOnly.callback.publicUrl.description == "https://m.example/openidd/cb")
+        #expect(config.restartOnly.callback.openIdField == "open_id")
         #expect(
-            config.callback.trustedProxies.map(\.description) == ["10.0.0.0/8", "::1/128", "192.0.2.7/32"])
-        #expect(config.ipc.socketPath == "/run/x/openidd.sock")
-        #expect(config.ipc.socketMode == 0o600)
-        #expect(config.storageDirectory == "/etc/openidd/state")
-        #expect(config.ttlSeconds == 3600)
-        #expect(config.maxPending == 50)
-
-        let account = config.account
-        #expect(account.baseUrl == config.platform.baseUrl)
-        #expect(account.businessId == "754e0c5d")
-        #expect(account.merchantId == "eb1b")
-        #expect(account.signType.rawValue == "MD5")
-        #expect(account.userIdField == "thirdAccount")
+            config.restartOnly.callback.trustedProxies.map(\.description) == [
+                "10.0.0.0/8", "::1/128", "192.0.2.7/32",
+            ])
+        #expect(config.restartOnly.ipcSocket.path == "/run/x/openidd.sock")
+        #expect(config.restartOnly.ipcSocket.mode == 0o600)
+        #expect(config.restartOnly.storageDirectory == "/etc/openidd/state")
+        #expect(config.reloadable.ttlSeconds == 3600)
+        #expect(config.reloadable.maxPending == 50)
     }
 
     @Test func defaults() throws {
         let config = try parse()
-        #expect(config.platform.signType.rawValue == "SHA256-RSA")
-        #expect(config.platform.md5KeyFile == nil)
-        #expect(config.platform.userIdField == "userId")
-        #expect(config.platform.timeoutSeconds == 10)
-        #expect(config.callback.listen.description == "127.0.0.1:8480")
-        #expect(config.callback.openIdField == nil)
-        #expect(config.callback.trustedProxies.isEmpty)
-        #expect(config.ipc.socketPath == "/run/openidd/openidd.sock")
-        #expect(config.ipc.socketMode == 0o660)
-        #expect(config.storageDirectory == "/var/lib/openidd")
-        #expect(config.ttlSeconds == 86_400)
-        #expect(config.maxPending == 100_000)
+        #expect(config.restartOnly.account.signType.rawValue == "SHA256-RSA")
+        #expect(config.reloadable.md5KeyFile == nil)
+        #expect(config.restartOnly.account.userIdField == "userId")
+        #expect(config.reloadable.platformTimeoutSeconds == 10)
+        #expect(config.restartOnly.callback.listen.description == "127.0.0.1:8480")
+        #expect(config.restartOnly.callback.openIdField == nil)
+        #expect(config.restartOnly.callback.trustedProxies.isEmpty)
+        #expect(config.restartOnly.ipcSocket.path == "/run/openidd/openidd.sock")
+        #expect(config.restartOnly.ipcSocket.mode == 0o660)
+        #expect(config.restartOnly.storageDirectory == "/var/lib/openidd")
+        #expect(config.reloadable.ttlSeconds == 86_400)
+        #expect(config.reloadable.maxPending == 100_000)
     }
 
     @Test func nullMeansDefault() throws {
@@ -81,9 +76,9 @@ import Testing
                   "privateKeyFile": "k", "platformPublicKeyFile": "p", "timeoutSeconds": null},
                  "callback": {"publicUrl": "http://m.example/cb", "listen": null}}
                 """)
-        #expect(config.platform.signType.rawValue == "SHA256-RSA")
-        #expect(config.platform.timeoutSeconds == 10)
-        #expect(config.callback.listen.description == "127.0.0.1:8480")
+        #expect(config.restartOnly.account.signType.rawValue == "SHA256-RSA")
+        #expect(config.reloadable.platformTimeoutSeconds == 10)
+        #expect(config.restartOnly.callback.listen.description == "127.0.0.1:8480")
     }
 
     @Test(arguments: ["platform.baseUrl", "platform.businessId", "platform.merchantId", "callback.publicUrl"])
@@ -194,7 +189,7 @@ import Testing
             }
         }
         let config = try parse(text: text("7"))
-        #expect((name == "ttlSeconds" ? config.ttlSeconds : config.maxPending) == 7)
+        #expect((name == "ttlSeconds" ? config.reloadable.ttlSeconds : config.reloadable.maxPending) == 7)
     }
 
     @Test(arguments: ["platform.businessId", "platform.merchantId"])
@@ -260,9 +255,9 @@ import Testing
         expectError(["requests.ttlSeconds": -5], key: "requests.ttlSeconds")
         expectError(["requests.maxPending": 0], key: "requests.maxPending")
         expectError(["requests.maxPending": 10_000_001], key: "requests.maxPending")
-        #expect(try parse(["platform.timeoutSeconds": 0.1]).platform.timeoutSeconds == 0.1)
-        #expect(try parse(["requests.ttlSeconds": 2_592_000]).ttlSeconds == 2_592_000)
-        #expect(try parse(["requests.maxPending": 1]).maxPending == 1)
+        #expect(try parse(["platform.timeoutSeconds": 0.1]).reloadable.platformTimeoutSeconds == 0.1)
+        #expect(try parse(["requests.ttlSeconds": 2_592_000]).reloadable.ttlSeconds == 2_592_000)
+        #expect(try parse(["requests.maxPending": 1]).reloadable.maxPending == 1)
     }
 
     @Test(arguments: ["RSA", "sha256-rsa", "md5", "SHA256withRSA", ""])
@@ -288,8 +283,8 @@ import Testing
             "platform.signType": "MD5", "platform.md5KeyFile": "md5.key", "platform.privateKeyFile": .none,
             "platform.platformPublicKeyFile": .none,
         ])
-        #expect(config.platform.signType.rawValue == "MD5")
-        #expect(config.platform.privateKeyFile == nil)
+        #expect(config.restartOnly.account.signType.rawValue == "MD5")
+        #expect(config.reloadable.privateKeyFile == nil)
     }
 
     @Test func keyFilePathsMustNotBeEmpty() {
@@ -314,13 +309,13 @@ import Testing
     @Test func baseUrlMustBeHTTP() throws {
         expectError(["platform.baseUrl": "ftp://p.example"], key: "platform.baseUrl", containing: "http")
         #expect(
-            try parse(["platform.baseUrl": "http://127.0.0.1:8080"]).platform.baseUrl
+            try parse(["platform.baseUrl": "http://127.0.0.1:8080"]).restartOnly.account.baseUrl
                 == "http://127.0.0.1:8080/")
     }
 
     @Test(arguments: ["thirdAccount", "userId", "user_id", "u1"])
     func userIdFieldAccepted(value: String) throws {
-        #expect(try parse(["platform.userIdField": value]).platform.userIdField == value)
+        #expect(try parse(["platform.userIdField": value]).restartOnly.account.userIdField == value)
     }
 
     @Test(arguments: ["", "user id", "user-id", "user.id", "用户", String(repeating: "u", count: 65)])
@@ -335,7 +330,7 @@ import Testing
         ("unix:cb.sock", "unix:/etc/openidd/cb.sock"),
     ])
     func listenForms(text: String, expected: String) throws {
-        #expect(try parse(["callback.listen": text]).callback.listen.description == expected)
+        #expect(try parse(["callback.listen": text]).restartOnly.callback.listen.description == expected)
     }
 
     @Test(arguments: [
@@ -353,7 +348,7 @@ import Testing
         ("0660", 0o660 as UInt32), ("660", 0o660), ("0600", 0o600), ("0777", 0o777), ("0000", 0),
     ])
     func socketModeAccepted(text: String, mode: UInt32) throws {
-        #expect(try parse(["ipc.socketMode": text]).ipc.socketMode == mode)
+        #expect(try parse(["ipc.socketMode": text]).restartOnly.ipcSocket.mode == mode)
     }
 
     @Test(arguments: ["999", "abc", "0668", "66", "", "07777", "1777", "0o660", "0x1b0", "06600"])
@@ -362,20 +357,25 @@ import Testing
     }
 
     @Test func ipcAccessListsDefaultToOpen() throws {
-        #expect(try parse().ipc.access.isOpen)
-        #expect(try parse(["ipc.allowedUsers": [Any](), "ipc.allowedGroups": [Any]()]).ipc.access.isOpen)
-        #expect(try parse(["ipc.allowedUsers": NSNull(), "ipc.allowedGroups": NSNull()]).ipc.access.isOpen)
+        #expect(try parse().reloadable.ipcAccess.isOpen)
+        #expect(
+            try parse(["ipc.allowedUsers": [Any](), "ipc.allowedGroups": [Any]()]).reloadable.ipcAccess.isOpen
+        )
+        #expect(
+            try parse(["ipc.allowedUsers": NSNull(), "ipc.allowedGroups": NSNull()]).reloadable.ipcAccess
+                .isOpen)
     }
 
     @Test func ipcAccessListsTakeNamesAndIds() throws {
         let access = try parse([
             "ipc.allowedUsers": ["root", 1001, "1002", 0],
             "ipc.allowedGroups": ["root", 4242, "4243"],
-        ]).ipc.access
+        ]).reloadable.ipcAccess
         #expect(access.users == [0, 1001, 1002])
         #expect(access.groups == [0, 4242, 4243])
         #expect(!access.isOpen)
-        #expect(try parse(["ipc.allowedGroups": [4_294_967_294]]).ipc.access.groups == [4_294_967_294])
+        #expect(
+            try parse(["ipc.allowedGroups": [4_294_967_294]]).reloadable.ipcAccess.groups == [4_294_967_294])
     }
 
     @Test(arguments: ["ipc.allowedUsers", "ipc.allowedGroups"])
@@ -410,33 +410,36 @@ import Testing
                 "platform.platformPublicKeyFile": "../shared/platform.pem",
                 "ipc.socketPath": "run/openidd.sock", "storage.directory": "state",
             ], path: "/srv/openidd/conf/config.json")
-        #expect(config.platform.privateKeyFile == "/srv/openidd/conf/keys/merchant.pem")
-        #expect(config.platform.platformPublicKeyFile == "/srv/openidd/conf/../shared/platform.pem")
-        #expect(config.ipc.socketPath == "/srv/openidd/conf/run/openidd.sock")
-        #expect(config.storageDirectory == "/srv/openidd/conf/state")
+        #expect(config.reloadable.privateKeyFile == "/srv/openidd/conf/keys/merchant.pem")
+        #expect(config.reloadable.platformPublicKeyFile == "/srv/openidd/conf/../shared/platform.pem")
+        #expect(config.restartOnly.ipcSocket.path == "/srv/openidd/conf/run/openidd.sock")
+        #expect(config.restartOnly.storageDirectory == "/srv/openidd/conf/state")
     }
 
     @Test func absolutePathsAreKept() throws {
         let config = try parse(["platform.privateKeyFile": "/k/m.pem", "storage.directory": "/var/lib/x"])
-        #expect(config.platform.privateKeyFile == "/k/m.pem")
-        #expect(config.storageDirectory == "/var/lib/x")
+        #expect(config.reloadable.privateKeyFile == "/k/m.pem")
+        #expect(config.restartOnly.storageDirectory == "/var/lib/x")
     }
 
     @Test func aRelativeConfigPathResolvesAgainstTheWorkingDirectory() throws {
         let config = try parse(["storage.directory": "state"], path: "conf/config.json")
         let cwd = FileManagerCWD.path
-        #expect(config.storageDirectory == cwd + "/conf/state")
+        #expect(config.restartOnly.storageDirectory == cwd + "/conf/state")
     }
 
     @Test func trustedProxies() throws {
         let config = try parse(["callback.trustedProxies": ["127.0.0.1/32", "fd00::/8", "10.0.0.0/8"]])
-        #expect(config.callback.trustedProxies.map(\.prefixLength) == [32, 8, 8])
-        #expect(try parse(["callback.trustedProxies": [String]()]).callback.trustedProxies.isEmpty)
+        #expect(config.restartOnly.callback.trustedProxies.map(\.prefixLength) == [32, 8, 8])
+        #expect(
+            try parse(["callback.trustedProxies": [String]()]).restartOnly.callback.trustedProxies.isEmpty)
     }
 
     @Test func maxConnectionsPerClient() throws {
-        #expect(try parse().callback.maxConnectionsPerClient == 64)
-        #expect(try parse(["callback.maxConnectionsPerClient": 8]).callback.maxConnectionsPerClient == 8)
+        #expect(try parse().restartOnly.callback.maxConnectionsPerClient == 64)
+        #expect(
+            try parse(["callback.maxConnectionsPerClient": 8]).restartOnly.callback.maxConnectionsPerClient
+                == 8)
         for bad: Any in [0, 1.5, 100_001, "64"] {
             expectError(["callback.maxConnectionsPerClient": bad], key: "callback.maxConnectionsPerClient")
         }
@@ -458,7 +461,7 @@ import Testing
         let directory = try TemporaryDirectory()
         try directory.write("config.json", String(decoding: jsonBytes(makeConfig()), as: UTF8.self))
         let config = try Configuration.load(path: directory.path + "/config.json")
-        #expect(config.platform.privateKeyFile == directory.path + "/keys/merchant.pem")
+        #expect(config.reloadable.privateKeyFile == directory.path + "/keys/merchant.pem")
 
         let missing = directory.path + "/absent.json"
         do {
@@ -512,6 +515,54 @@ private enum FileManagerCWD {
         for (mode, risky) in [(0o700, false), (0o750, false), (0o770, true), (0o702, true), (0o777, true)] {
             chmod(directory, mode_t(mode))
             #expect(try riskKeys(["storage.directory": directory]) == (risky ? ["storage.directory"] : []))
+        }
+    }
+}
+
+/// A configuration with several mistakes names them all, so one edit fixes them all.
+@Suite struct EveryProblemTests {
+    @Test func everyProblemIsReportedInTheFileOrder() {
+        do {
+            _ = try parse([
+                "platform.bogusKey": 1, "platform.baseUrl": "ftp://x", "ipc.socketMode": "rw",
+                "requests.ttlSeconds": -1, "callback.publicUrl": nil,
+            ])
+            Issue.record("parsed")
+        } catch {
+            #expect(
+                error.problems.map(\.key) == [
+                    "platform.baseUrl", "callback.publicUrl", "ipc.socketMode", "requests.ttlSeconds",
+                    "platform.bogusKey",
+                ], "\(error)")
+            #expect(error.key == "platform.baseUrl")
+            let lines = error.description.split(separator: "\n")
+            #expect(lines.count == 6, "\(error)")
+            #expect(lines.first == "\(configPath): 5 problems:", "\(error)")
+            #expect(lines.contains("  callback.publicUrl: is required"), "\(error)")
+        }
+    }
+
+    @Test func oneProblemIsOneLine() {
+        do {
+            _ = try parse(["ipc.socketMode": "rw"])
+            Issue.record("parsed")
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(
+                error.description == "\(configPath): ipc.socketMode: must be an octal string such as \"0660\""
+            )
+        }
+    }
+
+    @Test func everyUnknownSectionIsNamed() {
+        do {
+            var sections: [String: Any] = makeConfig()
+            sections["platfrom"] = [String: Any]()
+            sections["callbak"] = [String: Any]()
+            _ = try Configuration.parse(jsonBytes(sections), path: configPath)
+            Issue.record("parsed")
+        } catch {
+            #expect(Set(error.problems.map(\.key)) == ["platfrom", "callbak"], "\(error)")
         }
     }
 }

@@ -45,6 +45,18 @@ private func expectKeyError(
             config, key: "platform.privateKeyFile", containing: directory.path + "/keys/merchant.pem")
     }
 
+    @Test func everyKeyFileProblemIsReported() throws {
+        let directory = try TemporaryDirectory()
+        let config = try configuration(in: directory)
+        do {
+            _ = try config.loadKeys()
+            Issue.record("keys loaded")
+        } catch {
+            #expect(
+                error.problems.map(\.key) == ["platform.privateKeyFile", "platform.platformPublicKeyFile"])
+        }
+    }
+
     @Test func missingPublicKeyFile() throws {
         let directory = try TemporaryDirectory()
         try directory.write("keys/merchant.pem", try cryptoFixture("merchant_pkcs8.pem"))

@@ -4,11 +4,11 @@ import Testing
 
 @Suite struct LogLevelAndCredentialTests {
     @Test func logLevelDefaultsToInfoAndAcceptsTheSyslogNames() throws {
-        #expect(try parse().logLevel == .info)
+        #expect(try parse().reloadable.logLevel == .info)
         for (name, level) in [
             ("error", LogLevel.error), ("warning", .warning), ("notice", .notice), ("debug", .debug),
         ] {
-            #expect(try parse(["log.level": name]).logLevel == level)
+            #expect(try parse(["log.level": name]).reloadable.logLevel == level)
         }
         expectError(
             ["log.level": "verbose"], key: "log.level", containing: "error, warning, notice, info, debug")
@@ -21,10 +21,10 @@ import Testing
         let configuration = try Configuration.parse(
             bytes, path: configPath,
             environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/openidd.service"])
-        #expect(configuration.platform.privateKeyFile == "/run/credentials/openidd.service/merchant.pem")
+        #expect(configuration.reloadable.privateKeyFile == "/run/credentials/openidd.service/merchant.pem")
         #expect(configuration.credentialsDirectory == "/run/credentials/openidd.service")
         // Relative paths still resolve against the config file.
-        #expect(configuration.platform.platformPublicKeyFile == "/etc/openidd/keys/platform.pem")
+        #expect(configuration.reloadable.platformPublicKeyFile == "/etc/openidd/keys/platform.pem")
     }
 
     @Test(arguments: ["credential:", "credential:../etc/shadow", "credential:a/b"])

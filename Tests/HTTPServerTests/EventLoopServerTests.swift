@@ -1,16 +1,18 @@
 import Foundation
 import HTTP1
-import HTTPServer
 import Logging
 import POSIX
 import Testing
+
+@testable import HTTPServer
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// What only the event loop has to get right: answers that come back from other threads, partial
-/// writes, pipelining while a request is with the handler, and sleeping when there is nothing to do.
+/// The event loops' own concerns: answers that come back from other threads, partial writes, pipelining
+/// while a request is with the handler, dealing connections to every loop, and sleeping when there is
+/// nothing to do.
 @Suite struct EventLoopServerTests {
     @Test(arguments: [ServerKind.loopInline, .loopAsync])
     func pipelinedRequestsAreAnsweredInOrder(kind: ServerKind) throws {
@@ -128,55 +130,41 @@ import Testing
         var allRecent = true
         for _ in 0..<1_000_000 where !server.acceptLoopRan(within: 5) { allRecent = false }
         #expect(allRecent)
-
-        let threadedListener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
-        defer { threadedListener.close() }
-        let threaded = try HTTPServer(
-            name: "beat", listener: threadedListener, logger: Logger(sink: MemorySink()),
-            renderError: { status, _ in HTTPResponse(status: status) },
-            handler: { _, _ in HTTPResponse(status: 200) })
-        threaded.start(heartbeatSeconds: 0.001)
-        defer { threaded.shutdown(graceSeconds: 2) }
-        for _ in 0..<1_000_000 where !threaded.acceptLoopRan(within: 5) { allRecent = false }
-        #expect(allRecent)
     }
 
-    @Test func anIdleLoopSleeps() throws {
-        let live = try LiveServer(.loopInline, name: "sleepy")
-        let client = try live.connect()
-        client.send("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-        #expect(client.isClosedByPeer(within: 2))
-        usleep(300_000)
-        let before = loopThreadSwitches()
-        #expect(before.count == 2, "both loops found")
-        usleep(1_000_000)
-        let after = loopThreadSwitches()
-        // No connection and no heartbeat: epoll_wait sleeps until something happens.
-        for (name, count) in after {
-            let woke = count - (before[name] ?? 0)
-            #expect(woke <= 1, "\(name) woke \(woke) times in 1 s")
+    @Test func aTokenNamesItsSlotAndTellsGenerationsApart() {
+        let earlier = ConnectionToken(slot: 5, generation: 1)
+        let later = ConnectionToken(slot: 5, generation: 2)
+        #expect(earlier.slot == 5 && later.slot == 5)
+        // An answer for the slot's earlier connection does not reach the later one.
+        #expect(earlier != later)
+        #expect(ConnectionToken(slot: 0xFF_FFFF, generation: 3).slot == 0xFF_FFFF)
+        #expect(ConnectionToken(rawValue: later.rawValue) == later)
+    }
+
+    @Test func anIdleLoopWaitsWithoutATimeout() {
+        // No connection, no accept back-off, no heartbeat: epoll_wait sleeps until something happens.
+        #expect(
+            EventLoop.waitTimeout(now: 7, nextSweep: nil, acceptPausedUntil: nil, heartbeatNanos: nil) == -1)
+    }
+
+    @Test func aBusyLoopWakesForItsEarliestDeadline() {
+        let now: UInt64 = 5_000_000_000
+        let millisecond: UInt64 = 1_000_000
+        func timeout(sweep: UInt64? = nil, acceptPause: UInt64? = nil, heartbeat: UInt64? = nil) -> Int32 {
+            EventLoop.waitTimeout(
+                now: now, nextSweep: sweep.map { now + $0 }, acceptPausedUntil: acceptPause.map { now + $0 },
+                heartbeatNanos: heartbeat)
         }
-        withExtendedLifetime(live) {}
+        #expect(timeout(sweep: 250 * millisecond) == 250)
+        #expect(timeout(sweep: 250 * millisecond, acceptPause: 100 * millisecond) == 100)
+        #expect(timeout(sweep: 250 * millisecond, heartbeat: 3 * millisecond) == 3)
+        // Rounded up, so the loop never wakes just before a deadline and spins until it.
+        #expect(timeout(acceptPause: 100 * millisecond + 1) == 101)
+        #expect(
+            EventLoop.waitTimeout(now: now, nextSweep: now - 1, acceptPausedUntil: nil, heartbeatNanos: nil)
+                == 0)
+        // At most a minute at a time.
+        #expect(timeout(heartbeat: 3_600_000 * millisecond) == 60_000)
     }
-}
-
-/// Voluntary context switches of this process's loop threads for the `sleepy` server, by thread name:
-/// each is one wake-up.
-private func loopThreadSwitches() -> [String: Int] {
-    var counts: [String: Int] = [:]
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    for task in tasks {
-        guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8) else {
-            continue
-        }
-        let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard name == "loop-sleepy" || name == "loop1-sleepy",
-            let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches") }
-            ),
-            let count = Int(line.split(separator: "\t").last ?? "")
-        else { continue }
-        counts[name] = count
-    }
-    return counts
 }

@@ -9,32 +9,34 @@ import Testing
     import Glibc
 #endif
 
-/// Which server runs the test: the thread-per-connection server, or the event loop with the handler
-/// answering inline (on the loop's thread) or from another thread (as the ledger's sync thread does).
+/// How the handler answers: inline (on the loop's thread), or from another thread (as the ledger's sync
+/// thread and the worker pool do).
 enum ServerKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case threads, loopInline, loopAsync
+    case loopInline, loopAsync
     var testDescription: String { rawValue }
 }
 
+/// Answers a request at once; `LiveServer` calls it inline or from another thread.
+typealias Handler = @Sendable (HTTPRequest, Peer) -> HTTPResponse
+
 /// A live server on an ephemeral loopback port with short limits, and raw client sockets.
 final class LiveServer: @unchecked Sendable {
-    private let threaded: HTTPServer?
-    private let loop: EventLoopServer?
+    private let server: EventLoopServer
     let listener: FileDescriptor
     let port: UInt16
     let log = MemorySink()
 
     init(
-        _ kind: ServerKind = .threads, name: String = "test", maxConnections: Int = 16,
+        _ kind: ServerKind = .loopInline, name: String = "test", maxConnections: Int = 16,
         requestTimeout: Double = 5,
         idleTimeout: Double = 0.6, writeTimeout: Double = 10, maxConnectionsPerClient: Int? = nil,
-        handler: @escaping RequestHandler = { request, _ in
+        handler: @escaping Handler = { request, _ in
             HTTPResponse(status: 200, body: Array("path=\(request.path) body=\(request.body.count)".utf8))
         }
     ) throws {
         listener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
         port = Socket.localPort(listener)!
-        var limits = HTTPServer.Limits()
+        var limits = EventLoopServer.Limits()
         limits.maxConnections = maxConnections
         limits.requestTimeoutSeconds = requestTimeout
         limits.idleTimeoutSeconds = idleTimeout
@@ -42,40 +44,28 @@ final class LiveServer: @unchecked Sendable {
         limits.parser.maxBodyBytes = 1024
         limits.maxConnectionsPerClient = maxConnectionsPerClient
         limits.isExemptFromClientCap = { $0 == "127.0.0.3" }
-        let renderError: ErrorRenderer = { status, reason in
-            HTTPResponse(status: status, body: Array("FAIL \(reason)".utf8))
-        }
-        switch kind {
-        case .threads:
-            threaded = try HTTPServer(
-                name: "test", listener: listener, limits: limits, logger: Logger(sink: log),
-                renderError: renderError, handler: handler)
-            loop = nil
-            threaded!.start()
-        case .loopInline, .loopAsync:
-            let inline = kind == .loopInline
-            // Two loops, so connections are dealt from the accepting loop to another one as well.
-            loop = try EventLoopServer(
-                name: name, listener: listener, limits: limits, loops: 2, logger: Logger(sink: log),
-                renderError: renderError,
-                handler: { request, peer, responder in
-                    if inline {
-                        responder.respond(handler(request, peer))
-                    } else {
-                        DispatchQueue.global().async { responder.respond(handler(request, peer)) }
-                    }
-                })
-            threaded = nil
-            loop!.start()
-        }
+        let inline = kind == .loopInline
+        // Two loops, so connections are dealt from the accepting loop to another one as well.
+        server = try EventLoopServer(
+            name: name, listener: listener, limits: limits, loops: 2, logger: Logger(sink: log),
+            renderError: { status, reason in HTTPResponse(status: status, body: Array("FAIL \(reason)".utf8))
+            },
+            handler: { request, peer, responder in
+                if inline {
+                    responder.respond(handler(request, peer))
+                } else {
+                    DispatchQueue.global().async { responder.respond(handler(request, peer)) }
+                }
+            })
+        server.start()
     }
 
     @discardableResult
     func shutdown(graceSeconds: Double) -> Bool {
-        threaded?.shutdown(graceSeconds: graceSeconds) ?? loop!.shutdown(graceSeconds: graceSeconds)
+        server.shutdown(graceSeconds: graceSeconds)
     }
 
-    var connectionCount: Int { threaded?.connectionCount ?? loop!.connectionCount }
+    var connectionCount: Int { server.connectionCount }
 
     deinit {
         shutdown(graceSeconds: 2)
@@ -396,7 +386,7 @@ let get = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
         #expect(served)
     }
 
-    @Test(arguments: [ServerKind.threads, .loopAsync])
+    @Test(arguments: [ServerKind.loopAsync])
     func shutdownFinishesTheRequestInFlightAndClosesIdleConnections(kind: ServerKind) throws {
         let gate = DispatchSemaphore(value: 0)
         let live = try LiveServer(kind, idleTimeout: 30) { request, _ in

@@ -1,10 +1,9 @@
 import Foundation
 import HTTP1
+import HTTPServer
 import Logging
 import POSIX
 import Testing
-
-@testable import HTTPServer
 
 #if canImport(Glibc)
     import Glibc
@@ -12,38 +11,25 @@ import Testing
 
 /// The `Peer` a handler sees: credentials on a Unix socket, an address on TCP.
 @Suite struct PeerTests {
-    static let describePeer: RequestHandler = { _, peer in
+    static let describePeer: Handler = { _, peer in
         let credentials = peer.credentials.map { "pid=\($0.pid) uid=\($0.uid) gid=\($0.gid)" } ?? "none"
         return HTTPResponse(status: 200, body: Array("host=\(peer.host ?? "none") \(credentials)".utf8))
     }
 
-    @Test(arguments: [ServerKind.threads, .loopInline])
-    func aUnixSocketPeerCarriesItsCredentials(kind: ServerKind) throws {
+    @Test func aUnixSocketPeerCarriesItsCredentials() throws {
         let directory = NSTemporaryDirectory() + "openidd-peer-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/peer.sock"
         let listener = try Socket.listenUnix(path: path, mode: 0o600)
-        let renderError: ErrorRenderer = { status, _ in HTTPResponse(status: status) }
-        let shutdown: () -> Void
-        if kind == .threads {
-            let server = try HTTPServer(
-                name: "unix", listener: listener, logger: Logger(sink: MemorySink()),
-                renderError: renderError,
-                handler: Self.describePeer)
-            server.start()
-            shutdown = { server.shutdown(graceSeconds: 2) }
-        } else {
-            // Two loops: the credentials travel with a connection dealt to the second one.
-            let server = try EventLoopServer(
-                name: "unix", listener: listener, loops: 2, logger: Logger(sink: MemorySink()),
-                renderError: renderError,
-                handler: { request, peer, responder in responder.respond(Self.describePeer(request, peer)) })
-            server.start()
-            shutdown = { server.shutdown(graceSeconds: 2) }
-        }
+        // Two loops: the credentials travel with a connection dealt to the second one.
+        let server = try EventLoopServer(
+            name: "unix", listener: listener, loops: 2, logger: Logger(sink: MemorySink()),
+            renderError: { status, _ in HTTPResponse(status: status) },
+            handler: { request, peer, responder in responder.respond(Self.describePeer(request, peer)) })
+        server.start()
         defer {
-            shutdown()
+            server.shutdown(graceSeconds: 2)
             listener.close()
         }
 
@@ -70,30 +56,5 @@ import Testing
         let client = try live.connect()
         client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         #expect(client.receive().hasSuffix("host=127.0.0.1 none"))
-    }
-}
-
-/// Each request's id: the listener's name, a dash, and a count in lowercase hex.
-@Suite struct RequestIdTests {
-    @Test func idsCountUpInHexAfterThePrefix() throws {
-        // The count is shared by every server in the process (tests run in parallel): ids only grow.
-        var last: UInt64 = 0
-        for _ in 0..<300 {
-            let id = nextRequestId(prefix: "callback-")
-            #expect(id.hasPrefix("callback-"))
-            let digits = String(id.dropFirst("callback-".count))
-            let number = try #require(UInt64(digits, radix: 16))
-            #expect(digits == String(number, radix: 16), "\(id)")
-            #expect(number > last)
-            last = number
-        }
-    }
-
-    @Test func aLongPrefixIsKeptWhole() throws {
-        let prefix = "a-listener-name-longer-than-a-small-string-"
-        let id = nextRequestId(prefix: prefix)
-        #expect(id.hasPrefix(prefix))
-        let number = try #require(UInt64(id.dropFirst(prefix.count), radix: 16))
-        #expect(id == prefix + String(number, radix: 16))
     }
 }

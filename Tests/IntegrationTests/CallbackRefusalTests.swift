@@ -54,14 +54,28 @@ import Testing
     @Test func badSignaturesAre401() throws {
         let f = try Fixture()
         let body = callbackBody(serialNo: f.serialNo, openId: "oid-1")
+        // Each signature sent, and the one that would have verified in its place: neither may be logged.
+        var signatures: [String] = []
+        func callback(
+            signWith keys: SigningKeys? = nil, signType: SignType? = nil,
+            _ edit: (inout [(name: String, value: String)]) -> Void = { _ in }
+        ) throws -> DaemonUnderTest.Answer {
+            try f.daemon.callback(token: f.token, body: body, signType: signType, signWith: keys) { headers in
+                edit(&headers)
+                let unsigned = headers.filter { $0.name != "sign" }
+                signatures += headers.filter { $0.name == "sign" }.map(\.value)
+                signatures.append(
+                    try! SigningKeys(merchantPrivateKey: TestKeys.platform).sign(
+                        StringToSign.make(headers: unsigned, body: Array(body.utf8)), type: .sha256RSA))
+            }
+        }
         // Signed with the wrong key (the merchant's own, not the platform's).
         f.expectRefused(
-            try f.daemon.callback(
-                token: f.token, body: body, signWith: SigningKeys(merchantPrivateKey: TestKeys.merchant)),
-            401, "signature invalid")
+            try callback(signWith: SigningKeys(merchantPrivateKey: TestKeys.merchant)), 401,
+            "signature invalid")
         // A signature over the same headers but another body: the signature covers the raw bytes.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in
+            try callback { headers in
                 let unsigned = headers.filter { $0.name != "sign" }
                 let other = Array(callbackBody(serialNo: f.serialNo, openId: "oid-2").utf8)
                 let sign = try! SigningKeys(merchantPrivateKey: TestKeys.platform).sign(
@@ -70,7 +84,7 @@ import Testing
             }, 401, "signature invalid")
         // The same body re-encoded (spaces added) no longer matches: never re-encode before verifying.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in
+            try callback { headers in
                 let unsigned = headers.filter { $0.name != "sign" }
                 let reencoded = Array(body.replacingOccurrences(of: ",", with: ", ").utf8)
                 let sign = try! SigningKeys(merchantPrivateKey: TestKeys.platform).sign(
@@ -79,32 +93,43 @@ import Testing
             }, 401, "signature invalid")
         // A signed header changed after signing.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in
+            try callback { headers in
                 headers = headers.map { $0.name == "nonce" ? ("nonce", "tampered") : $0 }
             }, 401, "signature invalid")
         // Missing sign.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in
-                headers.removeAll { $0.name == "sign" }
-            },
-            401, "signature missing")
+            try callback { headers in headers.removeAll { $0.name == "sign" } }, 401, "signature missing")
         // Garbage sign.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in
+            try callback { headers in
                 headers = headers.map { $0.name == "sign" ? ("sign", "!!not base64!!") : $0 }
             }, 401, "signature invalid")
         // MD5 is not configured for this RSA merchant.
-        f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body, signType: .md5), 401,
-            "signType MD5 not configured")
+        f.expectRefused(try callback(signType: .md5), 401, "signType MD5 not configured")
         // Unknown signType.
         f.expectRefused(
-            try f.daemon.callback(token: f.token, body: body) { headers in
+            try callback { headers in
                 headers = headers.map { $0.name == "signType" ? ("signType", "SHA1") : $0 }
             }, 400, "unknown signType")
-        // The signature text never appears in the log, nor does an expected value.
-        #expect(f.daemon.log.contains("security: callback signature invalid"))
-        #expect(!f.daemon.log.contains("sign="))
+
+        // One security line per invalid signature, naming the request and the client.
+        let log = f.daemon.log
+        let invalid = log.split(separator: "\n").filter {
+            $0.contains("security: callback signature invalid")
+        }
+        #expect(invalid.count == 5, "\(log)")
+        for line in invalid {
+            #expect(line.contains(" request=callback-"), "\(line)")
+            #expect(line.contains(" client=127.0.0.1"), "\(line)")
+            #expect(line.contains(" audit=signature_invalid"), "\(line)")
+        }
+        #expect(log.contains("callback signed with an unconfigured signType"))
+        // Neither a signature received nor an expected one is logged, nor the MD5 key.
+        #expect(signatures.count == 15)
+        for signature in signatures {
+            #expect(!log.contains(signature), "\(signature)")
+        }
+        #expect(!log.contains(TestKeys.md5Key))
     }
 
     @Test func aValidSignatureWithoutSignTypeUsesTheConfiguredType() throws {
@@ -367,15 +392,21 @@ import Testing
         }
         #expect(f.daemon.ledgerLines().isEmpty, "a smuggled callback was bound")
 
-        // A flood of idle connections (from another address than the platform's: one address may
-        // hold only `callback.maxConnectionsPerClient`), then the real callback still binds.
+        // A flood of idle connections from another address than the platform's: the daemon holds
+        // `callback.maxConnectionsPerClient` (64 by default) of them and refuses the rest with 503.
         var flood: [Int32] = []
-        for _ in 0..<300 {
+        defer { for fd in flood { close(fd) } }
+        for number in 0..<300 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(fd >= 0)
+            flood.append(fd)
+            // connect(2) gives up after SO_SNDTIMEO rather than waiting on a full backlog.
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var source = sockaddr_in()
             source.sin_family = sa_family_t(AF_INET)
             source.sin_addr.s_addr = inet_addr("127.0.0.2")
-            _ = withUnsafePointer(to: &source) {
+            let bound = withUnsafePointer(to: &source) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
@@ -384,20 +415,39 @@ import Testing
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(f.daemon.callbackPort).bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
+            let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            flood.append(fd)
+            try #require(
+                bound == 0 && connected == 0,
+                "flood connection \(number): \(String(cString: strerror(errno)))")
         }
-        defer { for fd in flood { close(fd) } }
         let ok = try f.daemon.callback(
             token: f.token, body: callbackBody(serialNo: f.serialNo, openId: "oid-real"))
         #expect(ok.text == "SUCCESS")
         let lines = f.daemon.ledgerLines()
         #expect(lines.count == 1)
         #expect(lines.first?.contains("\"openId\":\"oid-real\"") == true)
+        // The daemon accepts in the order the connections were made, so by the time the real callback
+        // was answered it had taken each flood connection in: held, or answered 503 and closed.
+        var refused = 0
+        for fd in flood {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let count = buffer.withUnsafeMutableBytes {
+                recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
+            if count > 0 {
+                let reply = String(decoding: buffer[0..<count], as: UTF8.self)
+                #expect(reply.hasPrefix("HTTP/1.1 503"), "\(reply.prefix(60))")
+                refused += 1
+            } else {
+                #expect(
+                    count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "a held connection was closed")
+            }
+        }
+        #expect(refused == 300 - 64)
         #expect(try f.daemon.ipc("GET", "/v1/health").status == 200)
     }
 }

@@ -55,6 +55,29 @@ import Testing
         #expect(result.stderr.contains(key), "\(result.stderr)")
     }
 
+    @Test func checkConfigReportsEveryError() throws {
+        let daemon = DaemonUnderTest(platformUrl: "https://platform.example")
+        let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+            .replacingOccurrences(of: #""platform": {"#, with: #""platform": { "bogusKey": 1,"#)
+            .replacingOccurrences(of: #""socketMode": "0600""#, with: #""socketMode": "rw""#)
+            .replacingOccurrences(of: #""ttlSeconds": 3600"#, with: #""ttlSeconds": -1"#)
+        try text.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let result = try run(Binaries.openidd, ["--check-config", "--config", daemon.configPath])
+        #expect(result.status == 1)
+        for key in ["platform.bogusKey", "ipc.socketMode", "requests.ttlSeconds"] {
+            #expect(result.stderr.contains(key), "\(result.stderr)")
+        }
+    }
+
+    @Test func checkConfigGivesTheLineAndColumnOfAJSONSyntaxError() throws {
+        let directory = TemporaryDirectory()
+        let config = directory.write(
+            "config.json", "{\n  \"platform\": {\n    \"baseUrl\": \"x\",,\n  }\n}\n")
+        let result = try run(Binaries.openidd, ["--check-config", "--config", config])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("line 3, column 20"), "\(result.stderr)")
+    }
+
     @Test func garbageKeyFileIsRefusedWithoutEchoingIt() throws {
         let daemon = DaemonUnderTest(platformUrl: "https://platform.example")
         _ = daemon.directory.write("merchant_private.pem", "SECRET-MATERIAL-THAT-IS-NOT-A-KEY")

@@ -14,7 +14,10 @@ import Testing
 
     /// Every Markdown file that is documentation, relative to the repository's root.
     static func documents() -> [String] {
-        var files = ["README.md", "README.zh-CN.md", "CONTRIBUTING.md", "CONTRIBUTING.zh-CN.md", "Benchmarks/README.md"]
+        var files = [
+            "README.md", "README.zh-CN.md", "CONTRIBUTING.md", "CONTRIBUTING.zh-CN.md",
+            "Benchmarks/README.md",
+        ]
         if let walker = FileManager.default.enumerator(atPath: root + "/docs") {
             for case let path as String in walker where path.hasSuffix(".md") { files.append("docs/" + path) }
         }
@@ -81,7 +84,8 @@ import Testing
     }
 
     static func fencedBlocks(_ text: String) -> Int {
-        text.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }.count / 2
+        text.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }.count
+            / 2
     }
 
     @Test func theDocumentsExist() {
@@ -102,7 +106,9 @@ import Testing
                     let target = String(line[match.range]).dropFirst(2).dropLast()
                     if target.contains("://") || target.hasPrefix("mailto:") { continue }
                     let parts = target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
-                    let path = parts[0].isEmpty ? document : (directory as NSString).appendingPathComponent(String(parts[0]))
+                    let path =
+                        parts[0].isEmpty
+                        ? document : (directory as NSString).appendingPathComponent(String(parts[0]))
                     let standardized = (path as NSString).standardizingPath
                     #expect(
                         FileManager.default.fileExists(atPath: Self.root + "/" + standardized),
@@ -156,7 +162,8 @@ import Testing
         }
         var result: [(String, [String])] = []
         for candidate in candidates {
-            let uncommented = candidate.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let uncommented = candidate.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[
+                0]
             for segment in uncommented.split(whereSeparator: { "|;&".contains($0) }) {
                 var words = segment.split(separator: " ").map(String.init)
                 while let first = words.first,
@@ -167,7 +174,9 @@ import Testing
                 if words.count >= 2, words[0] == "swift", words[1] == "run" { words.removeFirst(2) }
                 guard let command = words.first else { continue }
                 let binary = (command as NSString).lastPathComponent
-                if binary == "openidd" || binary == "openidctl" { result.append((binary, Array(words.dropFirst()))) }
+                if binary == "openidd" || binary == "openidctl" {
+                    result.append((binary, Array(words.dropFirst())))
+                }
             }
         }
         return result
@@ -185,7 +194,8 @@ import Testing
                     let option = String(word.prefix { $0 != "=" && $0 != "]" && $0 != "," })
                     #expect(
                         help[binary]!.contains(option),
-                        "\(document): `\(binary) \(words.joined(separator: " "))` shows \(option), which `\(binary) --help` does not list")
+                        "\(document): `\(binary) \(words.joined(separator: " "))` shows \(option), which `\(binary) --help` does not list"
+                    )
                     checked += 1
                 }
             }
@@ -195,9 +205,10 @@ import Testing
 
     /// The checks above must be able to fail: a made-up link, a made-up heading and a made-up option.
     @Test func theChecksSeeWhatIsWrong() throws {
-        #expect(Self.anchors("# A `GET /v1/x?y=Z` b\n## 快速开始\n## Same\n## Same").isSuperset(of: [
-            "a-get-v1xyz-b", "快速开始", "same", "same-1",
-        ]))
+        #expect(
+            Self.anchors("# A `GET /v1/x?y=Z` b\n## 快速开始\n## Same\n## Same").isSuperset(of: [
+                "a-get-v1xyz-b", "快速开始", "same", "same-1",
+            ]))
         #expect(Self.outline("# A\n```\n# not a heading\n```\n## B") == [1, 2])
         let lines = try Self.commandLines(
             "Run `sudo openidctl --json get u` or\n```\nX=1 .build/debug/openidd --check-config | cat\n```\n`journalctl -u openidd --since x`"

@@ -337,7 +337,8 @@ private func spawnOpenidctl(_ arguments: [String], readOutput: (Int32, pid_t) ->
         let config = directory.write("config.json", #"{"storage": {"directory": "state", "bogus": 1}}"#)
         let result = try export(["--config", config])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("config.json: platform.baseUrl"), "\(result.stderr)")
+        #expect(result.stderr.contains("config.json: 7 problems:\n  platform.baseUrl: "), "\(result.stderr)")
+        #expect(result.stderr.contains("\n  storage.bogus: unknown key"), "\(result.stderr)")
         #expect(result.stderr.contains("--storage DIR"))
     }
 

@@ -58,4 +58,57 @@ import Testing
         #expect(unit.contains("ExecStart=/opt/openidd/bin/openidd --config /etc/openidd/config.json"))
         #expect(!unit.contains("/usr/local/bin"))
     }
+
+    @Test(arguments: ["--destdir", "--prefix", "--bin"])
+    func anOptionWithoutItsValueIsAUsageError(option: String) throws {
+        let result = try run(Self.repository + "/scripts/install.sh", ["--no-build", option])
+        #expect(result.status == 2)
+        #expect(
+            result.stderr == "install.sh: \(option) needs a value; see install.sh --help\n",
+            "\(result.stderr)")
+    }
+
+    @Test func messagesNameTheStagedPaths() throws {
+        let stage = TemporaryDirectory()
+        let result = try run(
+            Self.repository + "/scripts/install.sh",
+            ["--destdir", stage.path, "--no-build", "--bin", Binaries.directory])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("wrote \(stage.path)/etc/openidd/config.json"), "\(result.stdout)")
+        #expect(result.stdout.contains("\(stage.path)/usr/local/bin/openidd"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("\(stage.path)/etc/systemd/system/openidd.service"), "\(result.stdout)")
+    }
+
+    @Test func uninstallRemovesWhatItInstalledAndKeepsConfigAndState() throws {
+        let stage = TemporaryDirectory()
+        let root = stage.path
+        let install = try run(
+            Self.repository + "/scripts/install.sh",
+            ["--destdir", root, "--no-build", "--bin", Binaries.directory])
+        #expect(install.status == 0, "\(install.stderr)")
+        try FileManager.default.createDirectory(
+            atPath: root + "/var/lib/openidd", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(
+            atPath: root + "/var/lib/openidd/bindings.jsonl", contents: Data("{}\n".utf8))
+        _ = FileManager.default.createFile(
+            atPath: root + "/etc/openidd/keys/merchant_private.pem", contents: Data("k".utf8))
+
+        let uninstall = try run(Self.repository + "/scripts/install.sh", ["--uninstall", "--destdir", root])
+        #expect(uninstall.status == 0, "\(uninstall.stderr)")
+        for gone in [
+            "/usr/local/bin/openidd", "/usr/local/bin/openidctl", "/etc/systemd/system/openidd.service",
+            "/etc/systemd/system/openidd.socket", "/etc/systemd/system/openidd-callback.socket",
+            "/usr/local/share/doc/openidd",
+        ] {
+            #expect(!FileManager.default.fileExists(atPath: root + gone), "\(gone)")
+        }
+        for kept in [
+            "/etc/openidd/config.json", "/etc/openidd/keys/merchant_private.pem",
+            "/var/lib/openidd/bindings.jsonl",
+        ] {
+            #expect(FileManager.default.fileExists(atPath: root + kept), "\(kept)")
+        }
+        #expect(uninstall.stdout.contains("kept \(root)/etc/openidd"), "\(uninstall.stdout)")
+    }
 }

@@ -247,7 +247,14 @@ final class DaemonUnderTest: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// The daemon's stderr as written: to a file, each line starts with a timestamp (LogFormatTests).
+    var rawLog: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// The daemon's stderr as journald would hold it: each line from its `<N>` priority on, without
+    /// the timestamp.
+    var log: String {
+        rawLog.replacing(#/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /#.anchorsMatchLineEndings(), with: "")
+    }
 
     func ledgerLines() -> [String] {
         guard let text = try? String(contentsOfFile: ledgerPath, encoding: .utf8) else { return [] }
