@@ -121,13 +121,35 @@ import Testing
         let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
         try daemon.start()
         let issued = try daemon.issue(userId: "u-crowded")
-        try raiseOpenFileLimit(to: 4096)
-        let idle = try (0..<2000).map { _ in try connect(from: "127.0.0.2", port: daemon.callbackPort) }
-        defer { for fd in idle { close(fd) } }
-        // The last one is over the address's cap: refused with 503, told when to come back, closed.
-        let refused = receiveAll(idle[idle.count - 1], seconds: 5)
-        #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
-        #expect(refused.contains("Retry-After: 1"))
+        // A child process holds the 2,000 connections: with that many descriptors open in the test
+        // process, Foundation's Process.run (other tests start daemons meanwhile) reads past the end
+        // of its /proc/self/fd listing, which AddressSanitizer reports.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c", Self.idleConnectionHolder, "127.0.0.2", "\(daemon.callbackPort)", "2000",
+        ]
+        let holderInput = Pipe()
+        let holderOutput = Pipe()
+        holder.standardInput = holderInput
+        holder.standardOutput = holderOutput
+        try holder.run()
+        defer {
+            try? holderInput.fileHandleForWriting.close()
+            holder.waitUntilExit()
+        }
+        // Its first line: how many connections it holds, then what the last one (over the address's
+        // cap) was answered: 503, told when to come back, closed.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = holderOutput.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let report = String(decoding: line, as: UTF8.self)
+        #expect(report.hasPrefix("held 2000 "), "\(report)")
+        #expect(report.contains("HTTP/1.1 503"), "\(report)")
+        #expect(report.contains("Retry-After: 1"), "\(report)")
         // The callback from 127.0.0.1 (HTTPClient's source) is served promptly: within a 3 s timeout.
         let answer = try daemon.callback(
             token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-crowded"),
@@ -137,51 +159,31 @@ import Testing
         #expect(daemon.log.contains("connection refused: client's limit reached"))
     }
 
-    /// A blocking TCP connection to the loopback port from `source` (all of 127/8 is local on Linux).
-    func connect(from source: String, port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        inet_pton(AF_INET, source, &local.sin_addr)
-        var remote = sockaddr_in()
-        remote.sin_family = sa_family_t(AF_INET)
-        remote.sin_port = UInt16(port).bigEndian
-        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
-        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        let connected = withUnsafePointer(to: &remote) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
-        }
-        guard bound == 0, connected == 0 else {
-            close(fd)
-            throw TestFailure("connect from \(source): errno \(errno)")
-        }
-        return fd
-    }
-
-    func receiveAll(_ fd: Int32, seconds: Double) -> String {
-        var timeout = timeval(tv_sec: Int(seconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            received += buffer[0..<count]
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-
-    func raiseOpenFileLimit(to wanted: rlim_t) throws {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        guard limit.rlim_cur < wanted else { return }
-        limit.rlim_cur = min(wanted, limit.rlim_max)
-        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur >= wanted else {
-            throw TestFailure("cannot raise RLIMIT_NOFILE to \(wanted) (hard limit \(limit.rlim_max))")
-        }
-    }
+    /// Opens COUNT connections from SOURCE to 127.0.0.1:PORT and keeps them open until its standard
+    /// input closes; first prints `held COUNT ` and what the last connection was answered, on one line.
+    static let idleConnectionHolder = """
+        import resource, socket, sys
+        source, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 256), hard))
+        held = []
+        for _ in range(count):
+            connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            connection.bind((source, 0))
+            connection.connect(("127.0.0.1", port))
+            held.append(connection)
+        last = held[-1]
+        last.settimeout(5)
+        answer = b""
+        try:
+            while True:
+                data = last.recv(4096)
+                if not data:
+                    break
+                answer += data
+        except OSError:
+            pass
+        print("held", len(held), answer.decode(errors="replace").replace("\\r\\n", " "), flush=True)
+        sys.stdin.read()
+        """
 }
