@@ -69,7 +69,7 @@ let package = Package(
                 "Config", "Correlation", "Crypto", "HTTP1", "HTTPClient", "JSON", "Ledger", "Platform", "POSIX",
             ]
         ),
-        // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see README "Performance".
+        // Benchmarks of whole binaries (durable callbacks/s, start-up replay); see Benchmarks/README.md.
         .executableTarget(
             name: "openidd-bench",
             dependencies: ["Correlation", "Crypto", "HTTP1", "HTTPClient", "JSON", "Ledger", "Platform", "POSIX"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A durable callback's round trip, stage by stage (README, "A callback's round trip, stage by stage").
+"""A durable callback's round trip, stage by stage (see Benchmarks/README.md, "How to reproduce").
 
 Runs `openidd-bench compare --only callbacks` and, while wrk drives the callback port, records the
 system calls of the daemon and of wrk with `perf record` (tracepoints, not sampling), matches wrk's

@@ -76,8 +76,11 @@ for unit in "${units[@]}"; do
     chmod 0644 "$root/etc/systemd/system/$unit"
     echo "install.sh: installed $root/etc/systemd/system/$unit"
 done
-install -m 0644 README.md config.example.json "$docs/"
-echo "install.sh: installed $docs/README.md and config.example.json"
+install -d -m 0755 "$docs/docs/zh-CN"
+install -m 0644 README.md README.zh-CN.md config.example.json "$docs/"
+install -m 0644 docs/*.md "$docs/docs/"
+install -m 0644 docs/zh-CN/*.md "$docs/docs/zh-CN/"
+echo "install.sh: installed $docs/README.md, $docs/docs/ (English and zh-CN) and config.example.json"
 
 # The openidd user owns the state; apps that may use the IPC socket join the openidd group.
 if [ -z "$destdir" ] && ! getent passwd openidd >/dev/null; then

@@ -1,6 +1,6 @@
 import Logging
 
-/// The daemon's security events, each rate-limited on its own (README "Audit log").
+/// The daemon's security events, each rate-limited on its own (docs/operations.md, "Audit log").
 extension AuditKind {
     /// A callback whose signature does not verify.
     static let signatureInvalid = AuditKind("signature_invalid")

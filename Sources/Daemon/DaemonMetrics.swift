@@ -2,7 +2,7 @@ import Ledger
 import Metrics
 import Platform
 
-/// The daemon's metrics (README "Metrics"). Every series is made here at start-up, so the code that
+/// The daemon's metrics (docs/metrics.md). Every series is made here at start-up, so the code that
 /// records holds a handle and pays one atomic add; `GET /metrics` renders `registry`.
 public final class DaemonMetrics: Sendable {
     public let registry = MetricsRegistry()

@@ -66,7 +66,7 @@ public struct IPCRouter: Sendable {
             }
             return IPCError(
                 status: 404, code: "not_found",
-                message: "No such endpoint \(path); see the README for the IPC API."
+                message: "No such endpoint \(path); see docs/ipc-api.md for the IPC API."
             )
             .response
         }

@@ -4,7 +4,7 @@
 /// Values are written exactly as the ledger holds them, never altered: a database import must give
 /// back the same userId. So a userId that begins with `=`, `+`, `-` or `@` reaches a spreadsheet as a
 /// formula; serialNo and openId cannot carry a function call (the daemon admits only `[A-Za-z0-9_-]`).
-/// See the README.
+/// See docs/ledger.md.
 public enum LedgerCSV {
     public static let header: [UInt8] = Array((LedgerFields.names.joined(separator: ",") + "\r\n").utf8)
 

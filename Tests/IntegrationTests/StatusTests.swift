@@ -35,7 +35,7 @@ private func tableRows(_ output: String, sourceLocation: SourceLocation = #_sour
     return rows
 }
 
-/// `openidctl status` / `GET /v1/health` (README "openidctl reference"), and the audit trail's rate limit
+/// `openidctl status` / `GET /v1/health` (docs/openidctl.md), and the audit trail's rate limit
 /// against a real daemon.
 @Suite struct StatusTests {
     /// Every field `status` adds to SPEC's health answer, against a daemon whose platform is unreachable
@@ -191,7 +191,7 @@ private func tableRows(_ output: String, sourceLocation: SourceLocation = #_sour
 }
 
 extension Int {
-    /// What `openidctl status` prints for a size (README "openidctl reference"), written out apart from
+    /// What `openidctl status` prints for a size (docs/openidctl.md), written out apart from
     /// its code.
     fileprivate var formattedAsSize: String {
         if self < 1024 { return "\(self) B" }
