@@ -19,6 +19,9 @@ public struct ReplayProblem: Sendable, CustomStringConvertible {
         case contradiction(Registry.Contradiction, firstLine: Int)
         /// A last line without its newline: a write cut by a crash, never acknowledged.
         case tornTail(bytes: Int)
+        /// The ledger is gone while the journal is there: the daemon creates both when it first
+        /// starts, so the ledger was removed or moved while the daemon was stopped.
+        case missing(besides: String)
     }
 
     public let path: String
@@ -46,6 +49,9 @@ public struct ReplayProblem: Sendable, CustomStringConvertible {
         case .tornTail(let bytes):
             return
                 "\(path) line \(line) is torn (\(bytes) bytes without a newline, never acknowledged); start-up saves it aside and cuts it off"
+        case .missing(let other):
+            return
+                "\(path) is missing, but \(other) beside it is there: the ledger was removed or moved, and its bindings with it. Put it back; to start afresh on purpose, move both files away"
         }
     }
 }
@@ -149,7 +155,12 @@ public enum LineFile {
     public static func refusal(_ problems: [ReplayProblem]) -> LedgerError? {
         let refusing = problems.filter(\.refusesStart)
         guard let first = refusing.first else { return nil }
-        var text = "\(first); refusing to start. Inspect or repair that line; no line was changed."
+        var text = "\(first); refusing to start. "
+        if case .missing = first.kind {
+            text += "Nothing was changed."
+        } else {
+            text += "Inspect or repair that line; no line was changed."
+        }
         if refusing.count > 1 {
             text +=
                 " \(refusing.count - 1) more problem(s) follow; `openidctl check --config FILE` lists them all."

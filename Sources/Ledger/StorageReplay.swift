@@ -55,7 +55,17 @@ public struct StorageReplay: Sendable {
         var ledgerProblems = ledger.problems + contradictions
         ledgerProblems.sort { $0.line < $1.line }
         return StorageReplay(
-            registry: registry, journal: journal, ledger: ledger, problems: journal.problems + ledgerProblems)
+            registry: registry, journal: journal, ledger: ledger,
+            problems: missingFile(journalPath, ledgerPath) + journal.problems + ledgerProblems)
+    }
+
+    /// The daemon creates the ledger and the journal together when it first starts, so a journal
+    /// without a ledger means the ledger, and every binding in it, was removed while it was stopped.
+    /// (A ledger without a journal is a ledger restored from a backup: it starts, with no pending
+    /// requests.)
+    static func missingFile(_ journalPath: String, _ ledgerPath: String) -> [ReplayProblem] {
+        guard FileSystem.exists(journalPath), !FileSystem.exists(ledgerPath) else { return [] }
+        return [ReplayProblem(path: ledgerPath, line: 0, kind: .missing(besides: journalPath))]
     }
 }
 

@@ -1,4 +1,5 @@
 import Correlation
+import Foundation
 import Ledger
 
 let t0: Int64 = 1_795_708_041_123  // 2026-11-26T15:47:21.123Z
@@ -42,5 +43,25 @@ extension AppendFailure {
     var errno: Int32? {
         if case .systemCall(let error) = self { return error.errno }
         return nil
+    }
+}
+
+/// `Store.open`, given up to 5 s for the directory's lock. The suite's other tests start processes
+/// meanwhile, and a child between its fork and its exec holds a copy of every descriptor of this
+/// process (O_CLOEXEC closes them at the exec), among them a just-closed store's directory and so its
+/// lock. Tests that reopen a directory use this; the daemon itself starts no process.
+func openStore(
+    directory: String, now: Int64, observers: Store.FlushObservers = Store.FlushObservers()
+) throws -> (Store, Store.Replayed) {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while true {
+        do {
+            return try Store.open(directory: directory, now: now, observers: observers)
+        } catch let error as LedgerError
+            where error.description.contains("is in use by another openidd process")
+        {
+            guard ContinuousClock.now < deadline else { throw error }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 }

@@ -7,7 +7,7 @@ import Testing
     @Test func openCreatesAnEmptyStore() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("state")
-        let (store, replayed) = try Store.open(directory: path, now: t0)
+        let (store, replayed) = try openStore(directory: path, now: t0)
         #expect(store.directory == path)
         #expect(replayed.registry.openCount == 0)
         #expect(replayed.registry.bindingCount == 0)
@@ -34,7 +34,7 @@ import Testing
         try directory.write(Store.journalName, text(journal))
         try directory.write(Store.ledgerName, text(ledger))
 
-        let (_, replayed) = try Store.open(directory: directory.path, now: t0)
+        let (_, replayed) = try openStore(directory: directory.path, now: t0)
         var registry = replayed.registry
         #expect(registry.status(serialNo: "pending", now: t0)?.state == .pending)
         #expect(registry.status(serialNo: "failed", now: t0)?.state == .failed)
@@ -52,12 +52,12 @@ import Testing
     @Test func appendsAreReplayedOnReopen() throws {
         let directory = try TemporaryDirectory()
         do {
-            let (store, _) = try Store.open(directory: directory.path, now: t0)
+            let (store, _) = try openStore(directory: directory.path, now: t0)
             try store.append(.pending(makeRequest()))
             try store.append(makeBinding())
         }
         #expect(try directory.read(Store.ledgerName) == text(LedgerLine.encode(makeBinding())))
-        let (store, replayed) = try Store.open(directory: directory.path, now: t0)
+        let (store, replayed) = try openStore(directory: directory.path, now: t0)
         #expect(replayed.registry.latestBinding(userId: "u-42") == makeBinding())
         #expect(replayed.registry.openCount == 0)
         try store.append(makeBinding(serialNo: "s-2", openId: "open-2"))
@@ -69,7 +69,7 @@ import Testing
         let complete = text(LedgerLine.encode(makeBinding()))
         try directory.write(Store.ledgerName, complete + #"{"serialNo":"s-2","us"#)
         try directory.write(Store.journalName, #"{"op":"pen"#)
-        let (store, replayed) = try Store.open(directory: directory.path, now: t0)
+        let (store, replayed) = try openStore(directory: directory.path, now: t0)
         #expect(
             Set(replayed.tornTails) == [
                 directory.file(Store.ledgerName + ".torn-\(t0)"),
@@ -90,7 +90,7 @@ import Testing
             + text(LedgerLine.encode(makeBinding(serialNo: "s-2")))
         try directory.write(Store.ledgerName, content)
         #expect {
-            try Store.open(directory: directory.path, now: t0)
+            try openStore(directory: directory.path, now: t0)
         } throws: { error in
             error is LedgerError && "\(error)".contains(Store.ledgerName) && "\(error)".contains("line 2")
         }
@@ -105,7 +105,7 @@ import Testing
             + text(LedgerLine.encode(makeBinding(serialNo: "s-1", openId: "open-b")))
         try directory.write(Store.ledgerName, content)
         #expect {
-            try Store.open(directory: directory.path, now: t0)
+            try openStore(directory: directory.path, now: t0)
         } throws: { error in
             let message = "\(error)"
             return error is LedgerError && message.contains(directory.file(Store.ledgerName) + " line 4")
@@ -122,7 +122,7 @@ import Testing
             text(LedgerLine.encode(makeBinding(serialNo: "s-1", userId: "u-1")))
                 + text(LedgerLine.encode(makeBinding(serialNo: "s-1", userId: "u-2"))))
         #expect {
-            try Store.open(directory: directory.path, now: t0)
+            try openStore(directory: directory.path, now: t0)
         } throws: { error in
             "\(error)".contains("line 2") && "\(error)".contains("u-1") && "\(error)".contains("u-2")
         }
@@ -134,7 +134,7 @@ import Testing
             Store.ledgerName,
             text(LedgerLine.encode(makeBinding(serialNo: "s-1", boundAt: t0)))
                 + text(LedgerLine.encode(makeBinding(serialNo: "s-1", boundAt: t0 + 5))))
-        let (_, replayed) = try Store.open(directory: directory.path, now: t0)
+        let (_, replayed) = try openStore(directory: directory.path, now: t0)
         #expect(replayed.registry.bindingCount == 1)
     }
 
@@ -165,8 +165,9 @@ import Testing
     @Test func corruptJournalLineRefusesToOpen() throws {
         let directory = try TemporaryDirectory()
         try directory.write(Store.journalName, #"{"op":"unknown","serialNo":"s"}"# + "\n")
+        try directory.write(Store.ledgerName, "")
         #expect {
-            try Store.open(directory: directory.path, now: t0)
+            try openStore(directory: directory.path, now: t0)
         } throws: { error in
             "\(error)".contains(Store.journalName) && "\(error)".contains("line 1")
                 && "\(error)".contains("unknown op")
@@ -186,7 +187,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let path = directory.file("state")
         do {
-            let (store, _) = try Store.open(directory: path, now: 2_000)
+            let (store, _) = try openStore(directory: path, now: 2_000)
             for index in 0..<100 { try store.append(.pending(request(index))) }
             try store.append(
                 Binding(
@@ -197,7 +198,7 @@ import Testing
             #expect(store.journal.length < before)
             try store.append(.pending(request(100)))
         }
-        let (_, replayed) = try Store.open(directory: path, now: 2_000)
+        let (_, replayed) = try openStore(directory: path, now: 2_000)
         let registry = replayed.registry
         #expect(registry.openCount == 91)  // 10..<100 and 100
         #expect(registry.status(serialNo: "s-5", now: 2_000) == nil)
@@ -217,7 +218,7 @@ import Testing
         // NSLock rather than Mutex: ThreadSanitizer cannot see Mutex's futex and would report a race.
         let reserved = LockedList()
         do {
-            let (store, _) = try Store.open(directory: path, now: 2_000)
+            let (store, _) = try openStore(directory: path, now: 2_000)
             let group = DispatchGroup()
             for index in 0..<300 {
                 DispatchQueue.global().async(group: group) {
@@ -230,7 +231,7 @@ import Testing
             }
             group.wait()
         }
-        let (_, replayed) = try Store.open(directory: path, now: 2_000)
+        let (_, replayed) = try openStore(directory: path, now: 2_000)
         for index in 0..<300 {
             #expect(
                 replayed.registry.status(serialNo: "s-\(index)", now: 2_000)?.state == .pending,
@@ -260,12 +261,12 @@ final class LockedList: @unchecked Sendable {
             withExtendedLifetime(store) {}
         }
         // Once the store is gone, the directory is free again.
-        _ = try Store.open(directory: directory.path, now: t0)
+        _ = try openStore(directory: directory.path, now: t0)
     }
 
     @Test func aDetachedLedgerKeepsTheStoreFailingWhateverTheJournalDoes() throws {
         let directory = try TemporaryDirectory()
-        let (store, _) = try Store.open(directory: directory.path, now: t0)
+        let (store, _) = try openStore(directory: directory.path, now: t0)
         try store.append(.pending(makeRequest()))
         try FileManager.default.removeItem(atPath: directory.file(Store.ledgerName))
         let done = DispatchSemaphore(value: 0)
@@ -279,13 +280,46 @@ final class LockedList: @unchecked Sendable {
         #expect(file.path == directory.file(Store.ledgerName))
     }
 
+    /// The daemon creates both files when it first starts; a ledger removed while it was stopped took
+    /// its bindings with it, so start-up refuses rather than begin empty.
+    @Test func aLedgerRemovedWhileStoppedIsRefusedNamingIt() throws {
+        let (removed, kept) = (Store.ledgerName, Store.journalName)
+        let directory = try TemporaryDirectory()
+        do {
+            let (store, _) = try openStore(directory: directory.path, now: t0)
+            try store.append(makeBinding(serialNo: "s-1", userId: "u-1", openId: "o-1"))
+        }
+        #expect(unlink(directory.file(removed)) == 0)
+        let keptBefore = try directory.read(kept)
+        #expect {
+            try openStore(directory: directory.path, now: t0)
+        } throws: { error in
+            "\(error)".contains("\(directory.file(removed)) is missing, but \(directory.file(kept))")
+                && "\(error)".contains("Nothing was changed")
+        }
+        #expect(try directory.names() == [kept], "nothing recreated")
+        #expect(try directory.read(kept) == keptBefore)
+        let replay = try StorageReplay.read(directory: directory.path, now: t0)
+        #expect(replay.problems.map(\.path) == [directory.file(removed)])
+    }
+
+    /// A ledger restored from a backup onto a new machine comes without a journal: it opens.
+    @Test func aLedgerWithoutAJournalOpens() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            Store.ledgerName,
+            text(LedgerLine.encode(makeBinding(serialNo: "s-1", userId: "u-1", openId: "o-1"))))
+        let (_, replayed) = try openStore(directory: directory.path, now: t0)
+        #expect(replayed.registry.bindingCount == 1)
+    }
+
     @Test(arguments: [Store.ledgerName, Store.journalName])
     func aSymlinkedFileIsRefusedBeforeAnythingIsWritten(name: String) throws {
         let directory = try TemporaryDirectory()
         try directory.write("outside", "")
         #expect(symlink(directory.file("outside"), directory.file(name)) == 0)
         #expect {
-            try Store.open(directory: directory.path, now: t0)
+            try openStore(directory: directory.path, now: t0)
         } throws: { error in
             "\(error)".contains("\(directory.file(name)) is a symbolic link")
         }
