@@ -120,6 +120,39 @@ import Testing
         #expect(try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"after"}"#).status == 200)
     }
 
+    @Test func journalReplacedByRenameStopsAuthLinksAndItsRequestsAreRecoverable() throws {
+        let directory = TemporaryDirectory()
+        let platform = try FakePlatform(in: directory)
+        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
+        try daemon.start()
+        defer { daemon.stop(signal: SIGKILL) }
+        let issued = try daemon.issue(userId: "early-user")
+
+        let copy = daemon.journalPath + ".edit"
+        try FileManager.default.copyItem(atPath: daemon.journalPath, toPath: copy)
+        let edited = try Data(contentsOf: URL(fileURLWithPath: copy))
+        #expect(rename(copy, daemon.journalPath) == 0)
+        let answer = try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"late-user"}"#)
+        #expect(answer.status == 503)
+        #expect(answer.errorCode == "storage_failed")
+        let health = try daemon.ipc("GET", "/v1/health")
+        #expect(health.status == 503)
+        let storage = health.json["storage"] as? String ?? ""
+        #expect(storage.contains(daemon.journalPath) && storage.contains("replaced"), "\(storage)")
+        // The replacement was left as it was.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: daemon.journalPath)) == edited)
+
+        let descriptor = try recoveryDescriptor(in: daemon.log, file: daemon.journalPath, event: "replaced")
+        try copyBack(descriptor, to: daemon.journalPath)
+        daemon.stop(signal: SIGTERM)
+        try daemon.start()
+        #expect(
+            try daemon.callback(
+                token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-1")
+            ).text == "SUCCESS")
+        #expect(try daemon.ipc("GET", "/v1/health").status == 200)
+    }
+
     /// As the log line tells the operator: `cp /proc/PID/fd/N <file>`.
     private func copyBack(_ descriptor: String, to path: String) throws {
         let copied = try run("/bin/cp", [descriptor, path])
