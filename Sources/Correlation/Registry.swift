@@ -371,7 +371,11 @@ public struct Registry: Sendable {
             state = .failed
         case .expired:
             state = .expired
-        case .issuing, .pending, .binding, .released:
+        case .binding:
+            // A callback accepted before expiry is writing its binding: it may yet read bound, and must
+            // not read expired first.
+            state = .pending
+        case .issuing, .pending, .released:
             state = now >= entry.request.expiresAt ? .expired : .pending
         }
         let request = entry.request

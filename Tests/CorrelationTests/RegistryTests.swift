@@ -226,6 +226,16 @@ import Testing
         #expect(registry.callback(now: t0 + hour - 1) == .proceed(makeRequest()))
     }
 
+    @Test func aRequestBeingBoundAtItsExpiryReadsPendingNotExpired() throws {
+        var registry = try Registry.withPending(makeRequest())
+        #expect(registry.callback(now: t0 + hour - 1) == .proceed(makeRequest()))
+        // Its ledger write is running: it may yet end bound, so it does not read expired first.
+        #expect(registry.status(serialNo: "s-1", now: t0 + hour)?.state == .pending)
+        #expect(registry.expire(now: t0 + hour) == 0)
+        registry.complete(makeBinding(boundAt: t0 + hour - 1))
+        #expect(registry.status(serialNo: "s-1", now: t0 + hour)?.state == .bound)
+    }
+
     @Test func expiredAfterSweep() throws {
         var registry = try Registry.withPending(makeRequest())
         registry.expire(now: t0 + hour)
