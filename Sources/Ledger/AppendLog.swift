@@ -103,6 +103,9 @@ public final class AppendLog: @unchecked Sendable {
     /// Batches whose fdatasync completed successfully.
     public var syncCount: UInt64 { condition.withLock { syncs } }
 
+    /// Failed batches whose synchronous waiters have not yet read their error.
+    var unreadFailureCount: Int { condition.withLock { failures.count } }
+
     /// Appends `line` (one line, its newline included) and returns once it is durable; throws the write
     /// or sync error.
     public func append(_ line: [UInt8]) throws {
@@ -200,7 +203,8 @@ public final class AppendLog: @unchecked Sendable {
     /// Replaces the whole file atomically (write a temporary file, fsync, rename, fsync the directory)
     /// with what `contents` returns. Appends wait meanwhile; those queued before the swap land after
     /// it, in the new file. `contents` runs with no flush in progress, so it sees a stable state.
-    /// A file deleted or replaced under the log is not rewritten: that throws `.detached`.
+    /// A file deleted or replaced under the log is not rewritten: that throws `.detached`. Once the
+    /// rename is done the log appends to the new file, even if the directory's fsync then fails (thrown).
     public func rewrite(_ contents: () -> [UInt8]) throws {
         condition.lock()
         while flushing { condition.wait() }
@@ -219,17 +223,18 @@ public final class AppendLog: @unchecked Sendable {
                 onDetached?(found)
                 throw AppendFailure.detached(found)
             }
-            try FileSystem.writeAtomically(contents(), to: path)
-            let replacement = try FileDescriptor.openStorageFile(path, O_WRONLY)
-            let newLength = try replacement.size(subject: path)
-            let newIdentity = try replacement.status(subject: path)
+            let bytes = contents()
+            let replacement = try FileSystem.writeAndRename(bytes, to: path)
+            // The path leads to the new file from here on: adopted at once, so that a failure below
+            // cannot leave the next flush comparing the path with the old file's identity.
             condition.lock()
             fd.close()
-            fd = replacement
-            identity = newIdentity
-            durableLength = newLength
+            fd = replacement.file
+            identity = replacement.status
+            durableLength = bytes.count
             needsRepair = false
             condition.unlock()
+            try FileSystem.syncDirectory(FileSystem.directoryName(of: path))
         } catch {
             failure = error
         }
@@ -265,7 +270,7 @@ public final class AppendLog: @unchecked Sendable {
         } else {
             do {
                 if repair { try fd.truncate(to: offset, subject: path) }
-                try writeAll(bytes, at: offset)
+                try fd.writeAll(bytes, at: offset, subject: path)
                 // Checked after the write, so a swap during it is seen too, and before the sync that
                 // acknowledges the batch.
                 if let found = try detachment(length: offset) {
@@ -291,7 +296,9 @@ public final class AppendLog: @unchecked Sendable {
         if case .detached(let found) = result { detached = found }
         flushStartedAt = 0
         if let result {
-            failures[batch] = result
+            // Kept for the batch's synchronous waiters, the last of whom removes it; completions are told
+            // directly, so a batch of completions alone keeps nothing.
+            if waitersPerBatch[batch] != nil { failures[batch] = result }
             lastError = result
             needsRepair = true
         } else {
@@ -321,19 +328,5 @@ public final class AppendLog: @unchecked Sendable {
         return DetachedFile(
             path: path, change: atPath == nil ? .deleted : .replaced, inode: identity.inode,
             openFile: fd.procPath, length: length)
-    }
-
-    private func writeAll(_ bytes: [UInt8], at offset: Int) throws {
-        var written = 0
-        while written < bytes.count {
-            let count = try bytes.withUnsafeBytes { buffer in
-                try retryingEINTR("pwrite", subject: path) {
-                    pwrite(
-                        fd.rawValue, buffer.baseAddress! + written, buffer.count - written,
-                        off_t(offset + written))
-                }
-            }
-            written += count
-        }
     }
 }

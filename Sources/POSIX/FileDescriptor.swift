@@ -45,6 +45,20 @@ public struct FileDescriptor: Sendable, Hashable {
         }
     }
 
+    /// pwrite(2) of every byte at `offset`, looping over short writes; the file offset does not move.
+    public func writeAll(_ bytes: [UInt8], at offset: Int, subject: String? = nil) throws {
+        try bytes.withUnsafeBytes { (buffer) -> Void in
+            var written = 0
+            while written < buffer.count {
+                written += try retryingEINTR("pwrite", subject: subject) {
+                    pwrite(
+                        rawValue, buffer.baseAddress! + written, buffer.count - written,
+                        off_t(offset + written))
+                }
+            }
+        }
+    }
+
     public func dataSync(subject: String? = nil) throws {
         _ = try retryingEINTR("fdatasync", subject: subject) { fdatasync(rawValue) }
     }
@@ -141,18 +155,43 @@ public enum FileSystem {
 
     /// Writes a new file atomically: temporary file, fsync, rename, fsync of the directory.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+        let written = try writeAndRename(bytes, to: path, mode: mode)
+        written.file.close()
+        try syncDirectory(directoryName(of: path))
+    }
+
+    /// Writes `bytes` to `path` + ".tmp", fsyncs it and renames it to `path`. Returns the new file, still
+    /// open for writing, and its identity; the rename is durable once the caller syncs the directory.
+    /// A stale temporary file is unlinked and the new one created with O_EXCL | O_NOFOLLOW, so a link
+    /// planted at that name is never followed. When this throws, `path` is as it was.
+    public static func writeAndRename(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o600
+    ) throws -> (file: FileDescriptor, status: FileStatus) {
         let temporary = path + ".tmp"
-        let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        try unlinkIfPresent(temporary)
+        let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
         do {
             try fd.writeAll(bytes, subject: temporary)
             try fd.sync(subject: temporary)
-            fd.close()
+            // Taken before the rename, which keeps the inode: nothing can fail once the path has changed.
+            let status = try fd.status(subject: temporary)
+            _ = try retryingEINTR("rename", subject: path) { rename(temporary, path) }
+            return (fd, status)
         } catch {
             fd.close()
+            try? unlinkIfPresent(temporary)
             throw error
         }
-        _ = try retryingEINTR("rename", subject: path) { rename(temporary, path) }
-        try syncDirectory(directoryName(of: path))
+    }
+
+    /// unlink(2); a name already gone is no error.
+    public static func unlinkIfPresent(_ path: String) throws {
+        while unlink(path) != 0 {
+            let error = errno
+            if error == EINTR { continue }
+            if error == ENOENT { return }
+            throw SystemCallError(call: "unlink", errno: error, subject: path)
+        }
     }
 
     public static func directoryName(of path: String) -> String {

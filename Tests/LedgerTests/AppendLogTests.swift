@@ -368,4 +368,81 @@ import Testing
             "\(error)".contains("\(directory.file("log")) is a symbolic link")
         }
     }
+
+    @Test func failedAsynchronousBatchesLeaveNoFailureBehind() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        try FileManager.default.removeItem(atPath: directory.file("log"))
+        for index in 0..<20 {
+            let done = DispatchSemaphore(value: 0)
+            log.append(Array("line \(index)\n".utf8)) { _ in done.signal() }
+            try #require(done.wait(timeout: .now() + 10) == .success)
+        }
+        #expect(log.detachedFile?.change == .deleted)
+        // Only a synchronous waiter reads a batch's failure; none waits on these batches.
+        #expect(log.unreadFailureCount == 0)
+    }
+
+    @Test func aSymbolicLinkAtTheTemporaryPathIsNotFollowed() throws {
+        let directory = try TemporaryDirectory()
+        let outside = try TemporaryDirectory()
+        try outside.write("target", "outside\n")
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        try log.append(Array("one\n".utf8))
+        #expect(symlink(outside.file("target"), directory.file("log.tmp")) == 0)
+        try log.rewrite { Array("kept\n".utf8) }
+        try log.append(Array("two\n".utf8))
+        #expect(try outside.read("target") == "outside\n")
+        #expect(try directory.read("log") == "kept\ntwo\n")
+        #expect(try directory.names() == ["log"])
+    }
+
+    /// A directory its owner may write but not read: creating and renaming files in it works, opening it
+    /// for the fsync that makes the rename durable fails with EACCES.
+    @Test func aRewriteWhoseDirectorySyncFailsKeepsAppendingToTheNewFile() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AppendLog(path: directory.file("log"), durableLength: 0)
+        try log.append(Array("one\n".utf8))
+        #expect(chmod(directory.path, 0o300) == 0)
+        let rewriteError = Mutex<Error?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        // Root passes permission checks by CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH; a thread of its own
+        // drops them (capabilities are per thread on Linux) and exits with them dropped.
+        let thread = Thread {
+            dropFileAccessOverrides()
+            do { try log.rewrite { Array("kept\n".utf8) } } catch { rewriteError.withLock { $0 = error } }
+            done.signal()
+        }
+        thread.start()
+        try #require(done.wait(timeout: .now() + 10) == .success)
+        #expect(chmod(directory.path, 0o700) == 0)
+        let error = try #require(rewriteError.withLock { $0 })
+        #expect((error as? SystemCallError)?.errno == EACCES, "\(error)")
+
+        try log.append(Array("two\n".utf8))
+        #expect(log.detachedFile == nil)
+        #expect(try directory.read("log") == "kept\ntwo\n")
+    }
+}
+
+/// Clears CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the calling thread's effective capabilities
+/// (capget(2), capset(2); glibc exports both without declaring them).
+private func dropFileAccessOverrides() {
+    struct Header {
+        var version: UInt32 = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
+        var pid: Int32 = 0
+    }
+    struct Data {
+        var effective: UInt32 = 0
+        var permitted: UInt32 = 0
+        var inheritable: UInt32 = 0
+    }
+    typealias Call = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer) -> Int32
+    let capget = unsafeBitCast(dlsym(nil, "capget"), to: Call.self)
+    let capset = unsafeBitCast(dlsym(nil, "capset"), to: Call.self)
+    var header = Header()
+    var data = (Data(), Data())
+    precondition(capget(&header, &data) == 0)
+    data.0.effective &= ~UInt32((1 << 1) | (1 << 2))  // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    precondition(capset(&header, &data) == 0)
 }
