@@ -60,6 +60,9 @@ public final class AppendLog: @unchecked Sendable {
     private var flushing = false
     private var durableLength: Int
     private var needsRepair = false
+    /// A rewrite renamed a new file into place but the directory's fsync failed: until one succeeds,
+    /// the rename itself may not survive a crash, so no batch is acknowledged before it does.
+    private var directoryUnsynced = false
     private var lastError: AppendFailure?
     /// Set for good once the file was found deleted or replaced.
     private var detached: DetachedFile?
@@ -233,8 +236,10 @@ public final class AppendLog: @unchecked Sendable {
             identity = replacement.status
             durableLength = bytes.count
             needsRepair = false
+            directoryUnsynced = true
             condition.unlock()
             try FileSystem.syncDirectory(FileSystem.directoryName(of: path))
+            condition.withLock { directoryUnsynced = false }
         } catch {
             failure = error
         }
@@ -260,6 +265,7 @@ public final class AppendLog: @unchecked Sendable {
         queuedBatch += 1
         let offset = durableLength
         let repair = needsRepair
+        let syncDirectoryFirst = directoryUnsynced
         let alreadyDetached = detached
         flushStartedAt = MonotonicClock.nowNanos()
         condition.unlock()
@@ -279,6 +285,7 @@ public final class AppendLog: @unchecked Sendable {
                     try? fd.truncate(to: offset, subject: path)
                     onDetached?(found)
                 } else {
+                    if syncDirectoryFirst { try FileSystem.syncDirectory(FileSystem.directoryName(of: path)) }
                     let syncStartedAt = MonotonicClock.nowNanos()
                     try fd.dataSync(subject: path)
                     observer?(lines, Double(MonotonicClock.nowNanos() - syncStartedAt) / 1e9)
@@ -307,6 +314,7 @@ public final class AppendLog: @unchecked Sendable {
             syncs += 1
             lastError = nil
             needsRepair = false
+            if syncDirectoryFirst { directoryUnsynced = false }
         }
         finishedThrough = batch
         flushing = false

@@ -398,19 +398,22 @@ import Testing
     }
 
     /// A directory its owner may write but not read: creating and renaming files in it works, opening it
-    /// for the fsync that makes the rename durable fails with EACCES.
+    /// for the fsync that makes the rename durable fails with EACCES. Until that fsync succeeds, the
+    /// rename may not survive a crash, so no append is acknowledged; then appends go to the new file.
     @Test func aRewriteWhoseDirectorySyncFailsKeepsAppendingToTheNewFile() throws {
         let directory = try TemporaryDirectory()
         let log = try AppendLog(path: directory.file("log"), durableLength: 0)
         try log.append(Array("one\n".utf8))
         #expect(chmod(directory.path, 0o300) == 0)
         let rewriteError = Mutex<Error?>(nil)
+        let appendError = Mutex<Error?>(nil)
         let done = DispatchSemaphore(value: 0)
         // Root passes permission checks by CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH; a thread of its own
         // drops them (capabilities are per thread on Linux) and exits with them dropped.
         let thread = Thread {
             dropFileAccessOverrides()
             do { try log.rewrite { Array("kept\n".utf8) } } catch { rewriteError.withLock { $0 = error } }
+            do { try log.append(Array("lost\n".utf8)) } catch { appendError.withLock { $0 = error } }
             done.signal()
         }
         thread.start()
@@ -418,6 +421,12 @@ import Testing
         #expect(chmod(directory.path, 0o700) == 0)
         let error = try #require(rewriteError.withLock { $0 })
         #expect((error as? SystemCallError)?.errno == EACCES, "\(error)")
+        let refused = try #require(appendError.withLock { $0 }, "an append before the directory's fsync")
+        guard case .systemCall(let failure) = refused as? AppendFailure else {
+            Issue.record("\(refused)")
+            return
+        }
+        #expect(failure.errno == EACCES, "\(failure)")
 
         try log.append(Array("two\n".utf8))
         #expect(log.detachedFile == nil)
