@@ -45,7 +45,7 @@ public final class EventLoopServer: @unchecked Sendable {
     /// Set when shutdown's grace ran out: close everything now.
     let abandonRequested = Atomic<Bool>(false)
     let openConnections = Atomic<Int>(0)
-    /// Open connections per client address, while `limits.maxConnectionsPerClient` is set.
+    /// Open connections per client (`clientKey`), while `limits.maxConnectionsPerClient` is set.
     private let connectionsPerClient = Locked<[String: Int]>([:])
     private let finished = Condition()
     private var loopsRunning = 0  // guarded by `finished`
@@ -141,24 +141,34 @@ public final class EventLoopServer: @unchecked Sendable {
         }
     }
 
-    /// Counts a new connection from `host` against the per-client cap; false if `host` has reached it.
+    /// Counts a new connection from `host` against the per-client cap; false if its client has reached it.
     func admitClient(_ host: String) -> Bool {
         guard let cap = limits.maxConnectionsPerClient else { return true }
         let exempt = limits.isExemptFromClientCap(host)
+        let client = Self.clientKey(host)
         return connectionsPerClient.withLock { counts in
-            guard exempt || counts[host, default: 0] < cap else { return false }
-            counts[host, default: 0] += 1
+            guard exempt || counts[client, default: 0] < cap else { return false }
+            counts[client, default: 0] += 1
             return true
         }
+    }
+
+    /// Whom the per-client cap counts `host` as: an IPv4 address alone, an IPv6 address by its /64
+    /// (one site is handed a /64, RFC 6177, so a client could otherwise take a new address per connection).
+    static func clientKey(_ host: String) -> String {
+        guard var bytes = IPAddress.bytes(host), bytes.count == 16 else { return host }
+        bytes.replaceSubrange(8..<16, with: repeatElement(0, count: 8))
+        return (IPAddress.text(bytes) ?? host) + "/64"
     }
 
     /// A connection counted at accept is gone (closed, or never served).
     func connectionEnded(_ peer: Peer) {
         openConnections.subtract(1, ordering: .relaxed)
         guard limits.maxConnectionsPerClient != nil, let host = peer.host else { return }
+        let client = Self.clientKey(host)
         connectionsPerClient.withLock { counts in
-            let left = counts[host, default: 1] - 1
-            counts[host] = left > 0 ? left : nil
+            let left = counts[client, default: 1] - 1
+            counts[client] = left > 0 ? left : nil
         }
     }
 }

@@ -122,7 +122,8 @@ public enum Socket {
         return port(of: storage)
     }
 
-    /// The peer's IP address as text, nil for Unix sockets.
+    /// The peer's IP address as text, nil for Unix sockets; an IPv4 peer of a dual-stack listener in
+    /// its IPv4 form (`10.0.0.5`, not `::ffff:10.0.0.5`).
     public static func peerHost(_ fd: FileDescriptor) -> String? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -309,16 +310,14 @@ public enum Socket {
 
     private static func host(of storage: sockaddr_storage) -> String? {
         var copy = storage
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(storage.ss_family) {
         case AF_INET:
             var address = withUnsafeBytes(of: &copy) { $0.load(as: sockaddr_in.self).sin_addr }
-            guard inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+            return IPAddress.text(withUnsafeBytes(of: &address) { Array($0) })
         case AF_INET6:
             var address = withUnsafeBytes(of: &copy) { $0.load(as: sockaddr_in6.self).sin6_addr }
-            guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+            return IPAddress.text(withUnsafeBytes(of: &address) { Array($0) })
         default: return nil
         }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

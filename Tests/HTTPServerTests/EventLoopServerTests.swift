@@ -167,4 +167,33 @@ import Testing
         // At most a minute at a time.
         #expect(timeout(heartbeat: 3_600_000 * millisecond) == 60_000)
     }
+
+    /// One IPv6 client is handed a /64 (RFC 6177), so the per-client cap counts a /64 as one client;
+    /// an IPv4 address counts alone.
+    @Test func thePerClientCapCountsAnIPv6Slash64AsOneClient() throws {
+        let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        var limits = EventLoopServer.Limits()
+        limits.maxConnectionsPerClient = 2
+        let server = try EventLoopServer(
+            name: "cap", listener: listener, limits: limits, logger: Logger(sink: MemorySink()),
+            renderError: { status, _ in HTTPResponse(status: status) },
+            handler: { _, _, responder in responder.respond(HTTPResponse(status: 200)) })
+        #expect(server.admitClient("2001:db8:1:2::1"))
+        #expect(server.admitClient("2001:db8:1:2:aaaa:bbbb:cccc:dddd"))
+        #expect(!server.admitClient("2001:db8:1:2::3"))
+        // Another /64, and IPv4 addresses, have their own counts.
+        #expect(server.admitClient("2001:db8:1:3::1"))
+        #expect(server.admitClient("10.0.0.5"))
+        #expect(server.admitClient("10.0.0.6"))
+        // A connection ended gives its /64 a slot back.
+        server.connectionEnded(Peer(host: "2001:db8:1:2::1"))
+        #expect(server.admitClient("2001:db8:1:2::ffff"))
+    }
+
+    @Test func aClientIsKeyedByItsIPv6Slash64OrItsIPv4Address() {
+        #expect(EventLoopServer.clientKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64")
+        #expect(EventLoopServer.clientKey("::1") == "::/64")
+        #expect(EventLoopServer.clientKey("10.0.0.5") == "10.0.0.5")
+    }
 }

@@ -159,6 +159,66 @@ import Testing
         #expect(daemon.log.contains("connection refused: client's limit reached"))
     }
 
+    /// A dual-stack callback listener (`[::]`, as systemd's `ListenStream=PORT`) sees IPv4 peers as
+    /// `::ffff:a.b.c.d`; an IPv4 trusted proxy is still recognised: exempt from the per-client cap, and
+    /// believed for X-Forwarded-For.
+    @Test func anIPv4TrustedProxyOnADualStackListenerIsExemptAndBelieved() throws {
+        let directory = TemporaryDirectory()
+        let platform = try FakePlatform(in: directory)
+        let daemon = DaemonUnderTest(
+            platformUrl: platform.baseUrl,
+            extraCallback: #", "maxConnectionsPerClient": 2, "trustedProxies": ["127.0.0.1/32"]"#,
+            callbackListen: "[::]:0", directory: directory)
+        try daemon.start()
+        #expect(daemon.callbackPort != 0)
+        let issued = try daemon.issue(userId: "u-proxied")
+        // Four idle connections from the proxy's address, over the cap of 2: all held.
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        for _ in 0..<4 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            held.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(daemon.callbackPort).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            try #require(connected == 0, "\(String(cString: strerror(errno)))")
+        }
+        // A fifth connection, the callback, names its client; the signature is wrong so the security
+        // line says whom the daemon believed.
+        let body = callbackBody(serialNo: issued.serialNo, openId: "oid-proxied")
+        let refused = try daemon.callback(
+            token: issued.token, body: body,
+            mutateHeaders: { headers in
+                headers = headers.map { $0.name == "nonce" ? ("nonce", "tampered") : $0 }
+                headers.append(("X-Forwarded-For", "198.51.100.7"))
+            })
+        #expect(refused.status == 401, "\(refused.text)")
+        let answer = try daemon.callback(token: issued.token, body: body)
+        #expect(answer.text == "SUCCESS", "\(answer.status) \(answer.text)")
+        // The daemon accepts in order, so every held connection was taken in (held, not answered 503).
+        for fd in held {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let count = buffer.withUnsafeMutableBytes {
+                recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
+            #expect(
+                count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "a proxy's connection was refused")
+        }
+        let log = daemon.log
+        let invalid = log.split(separator: "\n").filter {
+            $0.contains("security: callback signature invalid")
+        }
+        #expect(invalid.count == 1, "\(log)")
+        #expect(invalid.allSatisfy { $0.contains(" client=198.51.100.7") }, "\(invalid)")
+        #expect(!log.contains("client's limit reached"), "\(log)")
+    }
+
     /// Opens COUNT connections from SOURCE to 127.0.0.1:PORT and keeps them open until its standard
     /// input closes; first prints `held COUNT ` and what the last connection was answered, on one line.
     static let idleConnectionHolder = """

@@ -175,7 +175,7 @@ final class DaemonUnderTest: @unchecked Sendable {
         platformUrl: String, signType: SignType = .sha256RSA, ttlSeconds: Int = 3600, maxPending: Int = 1000,
         timeoutSeconds: Double = 5, extraPlatform: String = "", extraCallback: String = "",
         socketMode: String = "0600", extraIPC: String = "", extraStorage: String = "",
-        directory: TemporaryDirectory = TemporaryDirectory()
+        callbackListen: String = "127.0.0.1:0", directory: TemporaryDirectory = TemporaryDirectory()
     ) {
         self.directory = directory
         _ = directory.write("merchant_private.pem", TestKeys.merchant.pkcs8PEM())
@@ -194,7 +194,7 @@ final class DaemonUnderTest: @unchecked Sendable {
                 "merchantId": "\(DaemonUnderTest.merchantId)", "signType": "\(signType.rawValue)", \(keys),
                 "timeoutSeconds": \(timeoutSeconds) \(extraPlatform)
               },
-              "callback": { "listen": "127.0.0.1:0", "publicUrl": "https://merchant.example/openidd/callback" \(extraCallback) },
+              "callback": { "listen": "\(callbackListen)", "publicUrl": "https://merchant.example/openidd/callback" \(extraCallback) },
               "ipc": { "socketPath": "openidd.sock", "socketMode": "\(socketMode)" \(extraIPC) },
               "storage": { "directory": "state" \(extraStorage) },
               "requests": { "ttlSeconds": \(ttlSeconds), "maxPending": \(maxPending) }
