@@ -19,7 +19,7 @@ let package = Package(
         // RSA/MD5 signing and verification, key loading, secure randomness.
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         // TLS client sessions over a connected socket (libssl).
-        .target(name: "TLS", dependencies: ["COpenSSL", "Crypto"]),
+        .target(name: "TLS", dependencies: ["COpenSSL", "Crypto", "POSIX"]),
         // Linux headers Glibc's module leaves out (epoll, eventfd).
         .systemLibrary(name: "CLinux"),
         // Thin typed wrappers over the syscalls we use: descriptors, sockets, files, epoll.

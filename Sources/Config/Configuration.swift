@@ -155,10 +155,7 @@ public struct Configuration: Sendable {
             proxies.append(cidr)
         }
         let perClient = reader.check(64) {
-            try $0.number("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
-        }
-        if perClient.rounded() != perClient {
-            reader.note("callback.maxConnectionsPerClient", "must be a whole number")
+            try $0.integer("callback.maxConnectionsPerClient", default: 64, range: 1...100_000)
         }
 
         let socketPath = reader.check("") {
@@ -199,7 +196,7 @@ public struct Configuration: Sendable {
                 signType: signType, userIdField: userIdField),
             callback: RestartSettings.Callback(
                 listen: listen, publicUrl: publicUrl, openIdField: openIdField, trustedProxies: proxies,
-                maxConnectionsPerClient: Int(perClient)),
+                maxConnectionsPerClient: perClient),
             ipcSocket: RestartSettings.IPCSocket(path: socketPath, mode: mode),
             storageDirectory: storageDirectory)
         let reloadable = ReloadableSettings(

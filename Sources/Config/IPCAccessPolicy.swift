@@ -19,7 +19,7 @@ public struct IPCAccessPolicy: Sendable, Equatable {
         self.groups = groups
     }
 
-    /// No lists: every peer that can open the socket is served, as before this check existed.
+    /// No lists: every peer that can open the socket is served (the socket's mode decides who can).
     public var isOpen: Bool { users.isEmpty && groups.isEmpty }
 
     /// Whether the peer's uid is listed, or its primary gid, or one of its supplementary groups. When

@@ -17,8 +17,6 @@ public struct Registry: Sendable {
         case bound
         case failed
         case expired
-        /// A reservation undone before the request went anywhere: as if the entry were not there.
-        case released
     }
 
     struct Entry: Sendable {
@@ -30,11 +28,11 @@ public struct Registry: Sendable {
     /// or replayed; bindings known only from the ledger have no entry here.
     ///
     /// Customers authorize roughly in the order their links were issued, so consecutive callbacks
-    /// touch neighbouring entries. A Dictionary scattered them by hash: with 350k pending requests
-    /// each callback paid cache and TLB misses into a 50 MB table, under the registry's lock.
+    /// touch neighbouring entries; a Dictionary would scatter them by hash, and with 350k pending
+    /// requests each callback would pay cache and TLB misses into a 50 MB table under the registry's lock.
     private var entries: [Entry] = []
-    /// serialNo → position in `entries`. Entries are never removed from it one by one (`release`
-    /// marks the entry instead); `forgetSettled` rebuilds both.
+    /// serialNo → position in `entries`. Entries are never removed one by one; `forgetSettled` rebuilds
+    /// both.
     private var bySerialNo = HashIndex()
     private var bindings = BindingTable()
     /// Pending entries by expiry, for `expire(now:)`. Items whose entry has moved on since (bound,
@@ -74,14 +72,6 @@ public struct Registry: Sendable {
         }
     }
 
-    /// The position of a live entry for `serialNo` (not a released one).
-    private func livePosition(of serialNo: String, hash: Int? = nil) -> Int? {
-        guard let position = position(of: serialNo, hash: hash), entries[position].phase != .released else {
-            return nil
-        }
-        return position
-    }
-
     private mutating func add(_ entry: Entry) {
         if let position = position(of: entry.request.serialNo) {
             entries[position] = entry
@@ -97,7 +87,7 @@ public struct Registry: Sendable {
 
     /// Keeps only the entries `isIncluded` accepts, in order, and indexes them afresh.
     private mutating func keepEntries(where isIncluded: (Entry) -> Bool) {
-        entries = entries.filter { $0.phase != .released && isIncluded($0) }
+        entries = entries.filter(isIncluded)
         var capacity = 16
         while capacity < entries.count * 2 { capacity *= 2 }
         bySerialNo = HashIndex(capacity: capacity)
@@ -120,7 +110,7 @@ public struct Registry: Sendable {
     /// expired longer than `expiredRetention` ago.
     private func isReusable(_ entry: Entry, now: Int64) -> Bool {
         switch entry.phase {
-        case .failed, .released: return true
+        case .failed: return true
         case .expired: return now >= entry.request.expiresAt + expiredRetention
         case .issuing, .pending, .binding, .bound: return false
         }
@@ -138,7 +128,7 @@ public struct Registry: Sendable {
     public mutating func reserve(_ request: PendingRequest, maxOpen: Int) throws(ReserveError) {
         let now = request.createdAt
         expire(now: now)
-        if let position = livePosition(of: request.serialNo), !isReusable(entries[position], now: now) {
+        if let position = position(of: request.serialNo), !isReusable(entries[position], now: now) {
             throw .serialNoInUse
         }
         if bindings.contains(serialNo: request.serialNo) { throw .serialNoInUse }
@@ -160,13 +150,6 @@ public struct Registry: Sendable {
             entries[position].phase == .issuing || entries[position].phase == .pending
         else { return }
         entries[position].phase = .failed
-        openCount -= 1
-    }
-
-    /// Undoes a reservation whose request was never sent anywhere (the journal could not be written).
-    public mutating func release(serialNo: String) {
-        guard let position = position(of: serialNo), entries[position].phase == .issuing else { return }
-        entries[position].phase = .released
         openCount -= 1
     }
 
@@ -193,7 +176,7 @@ public struct Registry: Sendable {
         serialNo: String, openId: String, userId: String?, now: Int64, tokenMatches: (String) -> Bool
     ) -> BindDecision {
         // Fields are read in place: copying the whole entry would retain (touch) every string in it.
-        guard let index = livePosition(of: serialNo) else {
+        guard let index = position(of: serialNo) else {
             // Bound before the journal was compacted: the ledger still answers repeats and conflicts.
             guard let binding = bindings.binding(serialNo: serialNo) else { return .unknownSerialNo }
             return binding.openId == openId ? .repeated(binding) : .conflict(binding)
@@ -207,7 +190,7 @@ public struct Registry: Sendable {
             return .inProgress
         case .expired:
             return .expired
-        case .issuing, .failed, .released:
+        case .issuing, .failed:
             return .unknownSerialNo
         case .pending:
             if let userId, userId != entries[index].request.userId { return .userIdMismatch }
@@ -228,7 +211,7 @@ public struct Registry: Sendable {
 
     /// A bound request leaves the open count; its entry (if any) keeps the request for `status`.
     private mutating func settle(serialNo: String, hash: Int? = nil) {
-        guard let index = livePosition(of: serialNo, hash: hash) else { return }
+        guard let index = position(of: serialNo, hash: hash) else { return }
         if Self.isOpen(entries[index].phase) { openCount -= 1 }
         entries[index].phase = .bound
     }
@@ -245,7 +228,7 @@ public struct Registry: Sendable {
     /// A journaled request. It replaces an earlier one of the same serialNo that `reserve` let it
     /// reuse: failed, or expired longer than the retention before this one was created.
     public mutating func restore(pending request: PendingRequest) {
-        if let position = livePosition(of: request.serialNo) {
+        if let position = position(of: request.serialNo) {
             let earlier = entries[position]
             guard
                 earlier.phase == .failed || earlier.request.expiresAt + expiredRetention <= request.createdAt
@@ -354,7 +337,7 @@ public struct Registry: Sendable {
 
     /// A bound request known only from the ledger reports its boundAt as createdAt and expiresAt.
     public func status(serialNo: String, now: Int64) -> RequestStatus? {
-        guard let position = livePosition(of: serialNo) else {
+        guard let position = position(of: serialNo) else {
             guard let binding = bindings.binding(serialNo: serialNo) else { return nil }
             return RequestStatus(
                 serialNo: serialNo, userId: binding.userId, state: .bound, openId: binding.openId,
@@ -375,7 +358,7 @@ public struct Registry: Sendable {
             // A callback accepted before expiry is writing its binding: it may yet read bound, and must
             // not read expired first.
             state = .pending
-        case .issuing, .pending, .released:
+        case .issuing, .pending:
             state = now >= entry.request.expiresAt ? .expired : .pending
         }
         let request = entry.request
@@ -394,14 +377,14 @@ public struct Registry: Sendable {
         switch entry.phase {
         case .issuing, .pending, .binding: return true
         case .expired: return now < entry.request.expiresAt + retention
-        case .bound, .failed, .released: return false
+        case .bound, .failed: return false
         }
     }
 
     private static func isOpen(_ phase: Phase) -> Bool {
         switch phase {
         case .issuing, .pending, .binding: return true
-        case .bound, .failed, .expired, .released: return false
+        case .bound, .failed, .expired: return false
         }
     }
 }

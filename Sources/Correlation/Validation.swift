@@ -30,9 +30,6 @@ public enum Validation {
     static func isToken(_ value: String, maximumLength: Int) -> Bool {
         let bytes = value.utf8
         guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
-        // Checked on the contiguous bytes when there are any (always, for a native string): each
-        // callback validates its serialNo, path token and openId on the event loop.
-        if let valid = bytes.withContiguousStorageIfAvailable({ $0.allSatisfy(isTokenByte) }) { return valid }
         return bytes.allSatisfy(isTokenByte)
     }
 

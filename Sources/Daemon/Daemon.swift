@@ -229,7 +229,8 @@ public final class Daemon: @unchecked Sendable {
         listener: FileDescriptor, router: IPCRouter, gate: IPCGate, logger: Logger
     ) throws -> EventLoopServer {
         var limits = EventLoopServer.Limits()
-        // Long-polls (`?wait=60`) hold a connection idle on purpose; allow for them.
+        // Keep-alive between requests: local clients that pool connections keep them twice as long as
+        // on the callback port. A long-poll (`?wait=`) is being handled, not idle: no deadline applies.
         limits.idleTimeoutSeconds = 120
         let blockingWork = WorkerPool(name: "ipc-work")
         return try EventLoopServer(

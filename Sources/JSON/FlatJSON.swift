@@ -3,11 +3,6 @@
 /// Hand-written because start-up replays a million lines: a general JSON parser that builds
 /// dictionaries of `Any` is several times slower, and we never need more than flat objects.
 public enum FlatJSON {
-    public enum Value: Sendable, Equatable {
-        case string(String)
-        case integer(Int64)
-    }
-
     public struct DecodeError: Error, Sendable, CustomStringConvertible {
         public let description: String
         public init(description: String) { self.description = description }
@@ -28,25 +23,6 @@ public enum FlatJSON {
     ) throws {
         var parser = Parser(bytes: bytes)
         try parser.object(field)
-    }
-
-    /// Decodes one object. Values other than strings and integers (which later versions might add)
-    /// are rejected rather than misread.
-    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [String: Value] {
-        var result: [String: Value] = [:]
-        try scan(bytes) { keyBytes, scanned in
-            let key = String(decoding: keyBytes, as: UTF8.self)
-            guard result[key] == nil else { throw DecodeError(description: "duplicate key \"\(key)\"") }
-            switch scanned {
-            case .string(let text): result[key] = .string(String(decoding: text, as: UTF8.self))
-            case .integer(let number): result[key] = .integer(number)
-            }
-        }
-        return result
-    }
-
-    public static func decode(_ bytes: [UInt8]) throws -> [String: Value] {
-        try bytes.withUnsafeBufferPointer { try decode($0) }
     }
 
     struct Parser {

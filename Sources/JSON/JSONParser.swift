@@ -25,9 +25,6 @@ public enum JSONParser {
         let maximumDepth: Int
         var position = 0
 
-        /// Objects with more keys than this check for repeats with a set instead of a linear search.
-        static let linearKeySearchLimit = 16
-
         func error(_ reason: JSONParseError.Reason) -> JSONParseError {
             JSONParseError(reason: reason, offset: position)
         }
@@ -89,13 +86,9 @@ public enum JSONParser {
                     throw peek() == UInt8(ascii: "}") ? error(.trailingComma) : unexpected("a key")
                 }
                 let key = try string()
-                let repeated =
-                    fields.count < Self.linearKeySearchLimit
-                    ? fields.contains { $0.0 == key } : !keys.insert(key).inserted
-                if repeated {
+                guard keys.insert(key).inserted else {
                     throw JSONParseError(reason: .duplicateKey(key), offset: keyOffset, path: [.key(key)])
                 }
-                if fields.count == Self.linearKeySearchLimit - 1 { keys = Set(fields.map(\.0) + [key]) }
                 skipSpace()
                 try expect(UInt8(ascii: ":"), "':'")
                 skipSpace()

@@ -80,21 +80,6 @@ public enum LedgerLine {
         }
     }
 
-    public static func decodeBinding(_ fields: [String: FlatJSON.Value]) throws -> Binding {
-        func string(_ key: String) throws -> String {
-            guard case .string(let value)? = fields[key] else {
-                throw FlatJSON.DecodeError(description: "missing string \"\(key)\"")
-            }
-            return value
-        }
-        let boundText = try string("boundAt")
-        guard let boundAt = Timestamp.parse(boundText) else {
-            throw FlatJSON.DecodeError(description: "boundAt is not an RFC 3339 UTC timestamp")
-        }
-        return Binding(
-            serialNo: try string("serialNo"), userId: try string("userId"), openId: try string("openId"),
-            merchantId: try string("merchantId"), businessId: try string("businessId"), boundAt: boundAt)
-    }
 }
 
 /// The pending-request journal: `{"op":"pending",…}` when a link is issued, `{"op":"failed",…}`
@@ -170,33 +155,6 @@ public enum JournalLine {
         }
     }
 
-    public static func decode(_ fields: [String: FlatJSON.Value]) throws -> Entry {
-        func string(_ key: String) throws -> String {
-            guard case .string(let value)? = fields[key] else {
-                throw FlatJSON.DecodeError(description: "missing string \"\(key)\"")
-            }
-            return value
-        }
-        func integer(_ key: String) throws -> Int64 {
-            guard case .integer(let value)? = fields[key] else {
-                throw FlatJSON.DecodeError(description: "missing integer \"\(key)\"")
-            }
-            return value
-        }
-        switch try string("op") {
-        case "pending":
-            return .pending(
-                PendingRequest(
-                    serialNo: try string("serialNo"), userId: try string("userId"),
-                    token: try string("token"),
-                    callbackUrl: try string("callbackUrl"), createdAt: try integer("createdAt"),
-                    expiresAt: try integer("expiresAt")))
-        case "failed":
-            return .failed(serialNo: try string("serialNo"))
-        case let other:
-            throw FlatJSON.DecodeError(description: "unknown op \"\(other)\"")
-        }
-    }
 }
 
 /// One ledger line's six fields, decoded into buffers reused from line to line: replay and export read

@@ -27,10 +27,9 @@ public struct StorageReplay: Sendable {
             case .failed(let serialNo): registry.restore(failedSerialNo: serialNo)
             }
         }
-        // Size the binding table from the ledger's length (a line is about 200 bytes, 70 of them the
-        // strings kept), so replay neither regrows arrays nor rebuilds indexes. (Sizing it for the open
-        // requests too, each a binding to come, spared the callbacks' growth moves in the bench but
-        // could double the indexes: +31 MB of RSS at a million bindings.)
+        // Sized from the ledger's length (a line is about 200 bytes, 70 of them the strings kept), so
+        // replay neither regrows arrays nor rebuilds indexes. Open requests are not counted: sizing for
+        // them could double the indexes (31 MB of RSS at a million bindings).
         let ledgerBytes =
             (try? FileDescriptor.openStorageFile(ledgerPath, O_RDONLY)).map { fd in
                 defer { fd.close() }

@@ -63,7 +63,8 @@ public final class Store: Sendable {
 
     deinit { lock.close() }
 
-    /// A `lock` file that an older openidd created is left as it is; nothing uses it.
+    /// Takes the directory's exclusive flock, held until the store is gone: one openidd per ledger.
+    /// Another holder is named by pid in the error.
     private static func lockDirectory(_ directory: String) throws -> FileDescriptor {
         let fd = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
         do {
@@ -132,11 +133,6 @@ public final class Store: Sendable {
             lock: lock, health: health)
         opened = true
         return (store, Replayed(registry: replay.registry, tornTails: torn))
-    }
-
-    /// Appends the binding's ledger line; returns once it is fsynced.
-    public func append(_ binding: Binding) throws {
-        try recording { try ledger.append(LedgerLine.encode(binding)) }
     }
 
     /// Appends the binding's ledger line without waiting; `completion` runs (on the ledger's sync

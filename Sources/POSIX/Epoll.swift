@@ -40,28 +40,20 @@ public final class Epoll: @unchecked Sendable {
         buffer.deallocate()
     }
 
+    /// Registers `target` for `events` (epoll_ctl EPOLL_CTL_ADD).
     public func add(_ target: FileDescriptor, _ events: Events, token: UInt64) throws {
-        try control(EPOLL_CTL_ADD, target, events, token)
-    }
-
-    public func modify(_ target: FileDescriptor, _ events: Events, token: UInt64) throws {
-        try control(EPOLL_CTL_MOD, target, events, token)
-    }
-
-    public func remove(_ target: FileDescriptor) {
-        var event = epoll_event()
-        _ = epoll_ctl(fd, EPOLL_CTL_DEL, target.rawValue, &event)
-    }
-
-    private func control(_ operation: Int32, _ target: FileDescriptor, _ events: Events, _ token: UInt64)
-        throws
-    {
         var event = epoll_event()
         event.events = events.rawValue
         event.data.u64 = token
-        guard epoll_ctl(fd, operation, target.rawValue, &event) == 0 else {
+        guard epoll_ctl(fd, EPOLL_CTL_ADD, target.rawValue, &event) == 0 else {
             throw SystemCallError(call: "epoll_ctl", errno: errno)
         }
+    }
+
+    /// Unregisters `target` (epoll_ctl EPOLL_CTL_DEL).
+    public func remove(_ target: FileDescriptor) {
+        var event = epoll_event()
+        _ = epoll_ctl(fd, EPOLL_CTL_DEL, target.rawValue, &event)
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) and calls `body` for each ready registration.

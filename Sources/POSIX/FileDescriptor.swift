@@ -77,11 +77,6 @@ public struct FileDescriptor: Sendable, Hashable {
         return Int(info.st_size)
     }
 
-    /// Positions the offset at end of file; used before appends with a known length.
-    public func seekToEnd(subject: String? = nil) throws -> Int {
-        Int(try retryingEINTR("lseek", subject: subject) { lseek(rawValue, 0, SEEK_END) })
-    }
-
     public func setNonBlocking() throws {
         let flags = try retryingEINTR("fcntl") { fcntl(rawValue, F_GETFL) }
         _ = try retryingEINTR("fcntl") { fcntl(rawValue, F_SETFL, flags | O_NONBLOCK) }

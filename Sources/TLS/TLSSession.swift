@@ -1,6 +1,7 @@
 import COpenSSL
 import Crypto
 import Glibc
+import POSIX
 
 /// One TLS client connection over an already-connected, non-blocking socket. Blocking on the socket
 /// happens only in poll() with the caller's deadline, so a stalled peer cannot hold a thread past it.
@@ -144,7 +145,7 @@ public final class TLSSession {
 
     private func wait(for events: Int32, action: String, deadlineNanos: UInt64) throws(TLSError) {
         while true {
-            let now = monotonicNanos()
+            let now = MonotonicClock.nowNanos()
             guard now < deadlineNanos else {
                 throw TLSError("\(action) timed out.", isTimeout: true)
             }

@@ -144,19 +144,6 @@ import Testing
         #expect(registry.openCount == 0)
     }
 
-    @Test func releaseUndoesAnIssuingReservationOnly() throws {
-        var registry = Registry()
-        try registry.reserve(makeRequest(), maxOpen: 1)
-        registry.release(serialNo: "s-1")
-        #expect(registry.openCount == 0)
-        #expect(registry.status(serialNo: "s-1", now: t0) == nil)
-        try registry.reserve(makeRequest(), maxOpen: 1)  // reusable: it was never sent
-        registry.confirm(serialNo: "s-1")
-        registry.release(serialNo: "s-1")
-        #expect(registry.openCount == 1, "a confirmed request is not released")
-        #expect(registry.status(serialNo: "s-1", now: t0)?.state == .pending)
-    }
-
     @Test func failMarksIssuingOrPendingAndIsIdempotent() throws {
         var registry = Registry()
         try registry.reserve(makeRequest(serialNo: "a"), maxOpen: 10)
@@ -495,7 +482,7 @@ import Testing
         let serialNos = (0..<200).map { "s-\(($0 * 7_919) % 1_000)" }
         var registry = Registry()
         for serialNo in serialNos { try registry.reserve(makeRequest(serialNo: serialNo), maxOpen: 1_000) }
-        registry.release(serialNo: serialNos[3])
+        registry.fail(serialNo: serialNos[3])
         #expect(
             registry.journaledRequests(now: t0).map(\.serialNo) == serialNos.filter { $0 != serialNos[3] })
     }
@@ -526,11 +513,11 @@ import Testing
         #expect(registry.status(serialNo: "s-6", now: t0)?.state == .pending)
     }
 
-    @Test func aReleasedSerialNoIsReusedInPlaceAndNeverListedTwice() throws {
+    @Test func aFailedSerialNoIsReusedInPlaceAndNeverListedTwice() throws {
         var registry = Registry()
         try registry.reserve(makeRequest(serialNo: "a"), maxOpen: 10)
         try registry.reserve(makeRequest(serialNo: "b"), maxOpen: 10)
-        registry.release(serialNo: "a")
+        registry.fail(serialNo: "a")
         #expect(registry.callback(serialNo: "a") == .unknownSerialNo)
         #expect(registry.journaledRequests(now: t0).map(\.serialNo) == ["b"])
         try registry.reserve(makeRequest(serialNo: "a", token: "tok-new"), maxOpen: 10)

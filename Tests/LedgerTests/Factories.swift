@@ -65,3 +65,24 @@ func openStore(
         }
     }
 }
+
+extension Store {
+    /// Appends `binding` and returns once it is fsynced, as the daemon's callback path waits for it.
+    func appendDurably(_ binding: Binding) throws {
+        // NSLock rather than Mutex: ThreadSanitizer cannot see Mutex's futex.
+        final class Outcome: @unchecked Sendable {
+            let lock = NSLock()
+            var failure: AppendFailure?
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        append(binding) { error in
+            outcome.lock.withLock { outcome.failure = error }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 10) == .success else {
+            throw LedgerError("the ledger did not sync \(binding.serialNo) within 10 s")
+        }
+        if let failure = outcome.lock.withLock({ outcome.failure }) { throw failure }
+    }
+}

@@ -54,13 +54,13 @@ import Testing
         do {
             let (store, _) = try openStore(directory: directory.path, now: t0)
             try store.append(.pending(makeRequest()))
-            try store.append(makeBinding())
+            try store.appendDurably(makeBinding())
         }
         #expect(try directory.read(Store.ledgerName) == text(LedgerLine.encode(makeBinding())))
         let (store, replayed) = try openStore(directory: directory.path, now: t0)
         #expect(replayed.registry.latestBinding(userId: "u-42") == makeBinding())
         #expect(replayed.registry.openCount == 0)
-        try store.append(makeBinding(serialNo: "s-2", openId: "open-2"))
+        try store.appendDurably(makeBinding(serialNo: "s-2", openId: "open-2"))
         #expect(try directory.read(Store.ledgerName).split(separator: "\n").count == 2)
     }
 
@@ -77,7 +77,7 @@ import Testing
             ])
         #expect(try directory.read(Store.ledgerName + ".torn-\(t0)") == #"{"serialNo":"s-2","us"#)
         #expect(replayed.registry.bindingCount == 1)
-        try store.append(makeBinding(serialNo: "s-3", openId: "open-3"))
+        try store.appendDurably(makeBinding(serialNo: "s-3", openId: "open-3"))
         #expect(
             try directory.read(Store.ledgerName) == complete
                 + text(LedgerLine.encode(makeBinding(serialNo: "s-3", openId: "open-3"))))
@@ -189,7 +189,7 @@ import Testing
         do {
             let (store, _) = try openStore(directory: path, now: 2_000)
             for index in 0..<100 { try store.append(.pending(request(index))) }
-            try store.append(
+            try store.appendDurably(
                 Binding(
                     serialNo: "s-3", userId: "u-3", openId: "o-3", merchantId: "m", businessId: "b",
                     boundAt: 3_000))
@@ -287,7 +287,7 @@ final class LockedList: @unchecked Sendable {
         let directory = try TemporaryDirectory()
         do {
             let (store, _) = try openStore(directory: directory.path, now: t0)
-            try store.append(makeBinding(serialNo: "s-1", userId: "u-1", openId: "o-1"))
+            try store.appendDurably(makeBinding(serialNo: "s-1", userId: "u-1", openId: "o-1"))
         }
         #expect(unlink(directory.file(removed)) == 0)
         let keptBefore = try directory.read(kept)
