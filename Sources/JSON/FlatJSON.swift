@@ -162,56 +162,17 @@ public enum FlatJSON {
             }
         }
 
+        /// The escape after a backslash (the backslash already read).
         mutating func escape(into out: inout [UInt8]) throws {
-            guard let byte = peek() else { throw DecodeError(description: "unterminated escape") }
-            position += 1
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(byte)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count,
-                        bytes[position + 1] == UInt8(ascii: "u")
-                    else { throw DecodeError(description: "lone surrogate") }
-                    position += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else {
-                        throw DecodeError(description: "lone surrogate")
-                    }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw DecodeError(description: "lone surrogate")
+            do {
+                try JSONEscape.decode(bytes, at: &position, into: &out)
+            } catch {
+                switch error {
+                case .unexpectedEnd: throw DecodeError(description: "unterminated escape")
+                case .invalid: throw DecodeError(description: "bad escape")
+                case .loneSurrogate: throw DecodeError(description: "lone surrogate")
                 }
-                guard let unicode = Unicode.Scalar(scalar) else {
-                    throw DecodeError(description: "bad \\u escape")
-                }
-                out.append(contentsOf: Array(String(Character(unicode)).utf8))
-            default:
-                throw DecodeError(description: "bad escape")
             }
-        }
-
-        mutating func hex4() throws -> UInt32 {
-            guard position + 4 <= bytes.count else { throw DecodeError(description: "bad \\u escape") }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = bytes[position]
-                position += 1
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw DecodeError(description: "bad \\u escape")
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
         }
 
         func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }

@@ -201,56 +201,17 @@ public enum JSONParser {
             }
         }
 
+        /// The escape after a backslash (the backslash already read).
         mutating func escape(into text: inout [UInt8]) throws(JSONParseError) {
-            guard let byte = peek() else { throw error(.unexpectedEnd(expected: "an escape")) }
-            position += 1
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(byte)
-            case UInt8(ascii: "b"): text.append(0x08)
-            case UInt8(ascii: "f"): text.append(0x0C)
-            case UInt8(ascii: "n"): text.append(0x0A)
-            case UInt8(ascii: "r"): text.append(0x0D)
-            case UInt8(ascii: "t"): text.append(0x09)
-            case UInt8(ascii: "u"):
-                let escapeStart = position - 2
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    // A high surrogate must be followed by an escaped low one (§7, UTF-16 pairs).
-                    guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count,
-                        bytes[position + 1] == UInt8(ascii: "u")
-                    else { throw JSONParseError(reason: .loneSurrogate, offset: escapeStart) }
-                    position += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else {
-                        throw JSONParseError(reason: .loneSurrogate, offset: escapeStart)
-                    }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw JSONParseError(reason: .loneSurrogate, offset: escapeStart)
+            do {
+                try JSONEscape.decode(bytes, at: &position, into: &text)
+            } catch {
+                switch error {
+                case .unexpectedEnd(let expected): throw self.error(.unexpectedEnd(expected: expected))
+                case .invalid(let offset): throw JSONParseError(reason: .invalidEscape, offset: offset)
+                case .loneSurrogate(let offset): throw JSONParseError(reason: .loneSurrogate, offset: offset)
                 }
-                // Every value left is a scalar: surrogates are handled above, and a pair is ≤ 0x10FFFF.
-                text.append(contentsOf: String(Unicode.Scalar(scalar)!).utf8)
-            default:
-                position -= 1
-                throw error(.invalidEscape)
             }
-        }
-
-        mutating func hex4() throws(JSONParseError) -> UInt32 {
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                guard let byte = peek() else { throw error(.unexpectedEnd(expected: "four hex digits")) }
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw error(.invalidEscape)
-                }
-                position += 1
-                value = value << 4 | UInt32(digit)
-            }
-            return value
         }
     }
 }
