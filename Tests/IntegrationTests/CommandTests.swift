@@ -43,6 +43,15 @@ import Testing
         ),
         (#""businessId": "biz-754e0c5d","#, "", "platform.businessId"),
         (#""socketMode": "0600""#, #""socketMode": "rw""#, "ipc.socketMode"),
+        (
+            #""businessId": "biz-754e0c5d","#, #""businessId": "biz-754e0c5d", "businessId": "other","#,
+            "platform.businessId: is given twice"
+        ),
+        (#""merchantId": "mch-eb1b","#, #""merchantId": "mch-eb1b\r\n","#, "platform.merchantId"),
+        (#""businessId": "biz-754e0c5d","#, #""businessId": "biz-754e0c5d\n","#, "platform.businessId"),
+        (#""maxPending": 1000"#, #""maxPending": 1.5"#, "requests.maxPending"),
+        (#""ttlSeconds": 3600,"#, #""ttlSeconds": 1.5,"#, "requests.ttlSeconds"),
+        (#""maxPending": 1000"#, #""maxPending": 1000,"#, "trailing comma"),
     ])
     func checkConfigNamesTheKeyAtFault(original: String, replacement: String, key: String) throws {
         let daemon = DaemonUnderTest(platformUrl: "https://platform.example")

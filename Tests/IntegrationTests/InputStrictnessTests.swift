@@ -98,28 +98,6 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        (
-            #""businessId": "biz-754e0c5d","#, #""businessId": "biz-754e0c5d", "businessId": "other","#,
-            "platform.businessId: is given twice"
-        ),
-        (#""merchantId": "mch-eb1b","#, #""merchantId": "mch-eb1b\r\n","#, "platform.merchantId"),
-        (#""businessId": "biz-754e0c5d","#, #""businessId": "biz-754e0c5d\n","#, "platform.businessId"),
-        (#""maxPending": 1000"#, #""maxPending": 1.5"#, "requests.maxPending"),
-        (#""ttlSeconds": 3600,"#, #""ttlSeconds": 1.5,"#, "requests.ttlSeconds"),
-        (#""maxPending": 1000"#, #""maxPending": 1000,"#, "trailing comma"),
-    ])
-    func checkConfigRefusesNamingTheKey(original: String, replacement: String, expected: String) throws {
-        let daemon = DaemonUnderTest(platformUrl: "https://platform.example")
-        let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
-        try #require(text.contains(original))
-        try text.replacingOccurrences(of: original, with: replacement).write(
-            toFile: daemon.configPath, atomically: true, encoding: .utf8)
-        let result = try run(Binaries.openidd, ["--check-config", "--config", daemon.configPath])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains(expected), "\(result.stderr)")
-    }
-
     /// Settings that work but leave a door open get one warning line (`<4>`) each at start-up.
     @Test func riskySettingsAreWarnedAboutAtStartUp() throws {
         let directory = TemporaryDirectory()

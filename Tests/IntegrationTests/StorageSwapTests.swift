@@ -30,10 +30,7 @@ import Testing
         }
         // Nothing recreated the file behind the operator's back.
         #expect(!FileManager.default.fileExists(atPath: daemon.ledgerPath))
-        let health = try daemon.ipc("GET", "/v1/health")
-        #expect(health.status == 503)
-        let storage = health.json["storage"] as? String ?? ""
-        #expect(storage.contains(daemon.ledgerPath) && storage.contains("deleted"), "\(storage)")
+        try expectHealthNames(daemon.ledgerPath, "deleted", daemon)
         // A journal write succeeding does not make the ledger look healthy again.
         #expect(try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"other"}"#).status == 200)
         #expect(try daemon.ipc("GET", "/v1/health").status == 503)
@@ -65,18 +62,12 @@ import Testing
             ).text == "SUCCESS")
         let late = try daemon.issue(userId: "late-user")
 
-        // An edit the way editors and `cp` + `mv` make one: a new file renamed over the old.
-        let copy = daemon.ledgerPath + ".edit"
-        try FileManager.default.copyItem(atPath: daemon.ledgerPath, toPath: copy)
-        #expect(rename(copy, daemon.ledgerPath) == 0)
+        try replaceByRename(daemon.ledgerPath)
         let answer = try daemon.callback(
             token: late.token, body: callbackBody(serialNo: late.serialNo, openId: "oid-2"))
         #expect(answer.status == 503)
         #expect(answer.text == "FAIL storage")
-        let health = try daemon.ipc("GET", "/v1/health")
-        #expect(health.status == 503)
-        let storage = health.json["storage"] as? String ?? ""
-        #expect(storage.contains(daemon.ledgerPath) && storage.contains("replaced"), "\(storage)")
+        try expectHealthNames(daemon.ledgerPath, "replaced", daemon)
         // The replacement was left as it was.
         #expect(daemon.ledgerLines().count == 1)
 
@@ -103,10 +94,7 @@ import Testing
             #expect(answer.errorCode == "storage_failed")
         }
         #expect(!FileManager.default.fileExists(atPath: daemon.journalPath))
-        let health = try daemon.ipc("GET", "/v1/health")
-        #expect(health.status == 503)
-        let storage = health.json["storage"] as? String ?? ""
-        #expect(storage.contains(daemon.journalPath) && storage.contains("deleted"), "\(storage)")
+        try expectHealthNames(daemon.journalPath, "deleted", daemon)
 
         let descriptor = try recoveryDescriptor(in: daemon.log, file: daemon.journalPath, event: "deleted")
         try copyBack(descriptor, to: daemon.journalPath)
@@ -128,17 +116,11 @@ import Testing
         defer { daemon.stop(signal: SIGKILL) }
         let issued = try daemon.issue(userId: "early-user")
 
-        let copy = daemon.journalPath + ".edit"
-        try FileManager.default.copyItem(atPath: daemon.journalPath, toPath: copy)
-        let edited = try Data(contentsOf: URL(fileURLWithPath: copy))
-        #expect(rename(copy, daemon.journalPath) == 0)
+        let edited = try replaceByRename(daemon.journalPath)
         let answer = try daemon.ipc("POST", "/v1/auth-url", body: #"{"userId":"late-user"}"#)
         #expect(answer.status == 503)
         #expect(answer.errorCode == "storage_failed")
-        let health = try daemon.ipc("GET", "/v1/health")
-        #expect(health.status == 503)
-        let storage = health.json["storage"] as? String ?? ""
-        #expect(storage.contains(daemon.journalPath) && storage.contains("replaced"), "\(storage)")
+        try expectHealthNames(daemon.journalPath, "replaced", daemon)
         // The replacement was left as it was.
         #expect(try Data(contentsOf: URL(fileURLWithPath: daemon.journalPath)) == edited)
 
@@ -151,6 +133,24 @@ import Testing
                 token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-1")
             ).text == "SUCCESS")
         #expect(try daemon.ipc("GET", "/v1/health").status == 200)
+    }
+
+    /// An edit the way editors and `cp` + `mv` make one: a copy renamed over the file. Returns the copy's bytes.
+    @discardableResult
+    private func replaceByRename(_ path: String) throws -> Data {
+        let copy = path + ".edit"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: copy))
+        try #require(rename(copy, path) == 0)
+        return bytes
+    }
+
+    /// Health answers 503 and names the file and what happened to it.
+    private func expectHealthNames(_ file: String, _ event: String, _ daemon: DaemonUnderTest) throws {
+        let health = try daemon.ipc("GET", "/v1/health")
+        #expect(health.status == 503)
+        let storage = health.json["storage"] as? String ?? ""
+        #expect(storage.contains(file) && storage.contains(event), "\(storage)")
     }
 
     /// As the log line tells the operator: `cp /proc/PID/fd/N <file>`.
