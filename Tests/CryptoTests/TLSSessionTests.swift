@@ -84,12 +84,11 @@ import Testing
 
     @Test func silentServerTimesOut() throws {
         // The kernel completes the TCP handshake for a listening socket; nobody ever answers TLS.
-        let (listener, port) = try listenOnLoopback()
-        defer { close(listener) }
-        let socket = try connectNonBlocking(port: port)
-        defer { close(socket) }
-        let session = try TLSSession(
-            context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+        let (listener, socket, session) = try sessionToASilentServer()
+        defer {
+            close(socket)
+            close(listener)
+        }
         let until = deadline(seconds: 0.2)
         let error = try #require(throws: TLSError.self) {
             try session.handshake(deadlineNanos: until)
@@ -101,12 +100,11 @@ import Testing
     }
 
     @Test func aDeadlineAlreadyPastTimesOutAtOnce() throws {
-        let (listener, port) = try listenOnLoopback()
-        defer { close(listener) }
-        let socket = try connectNonBlocking(port: port)
-        defer { close(socket) }
-        let session = try TLSSession(
-            context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+        let (listener, socket, session) = try sessionToASilentServer()
+        defer {
+            close(socket)
+            close(listener)
+        }
         let error = try #require(throws: TLSError.self) {
             try session.handshake(deadlineNanos: deadline(seconds: 0) - 1)
         }
@@ -283,6 +281,14 @@ private func connectNonBlocking(port: UInt16) throws -> Int32 {
         throw TestFailure("connect to 127.0.0.1:\(port): \(reason)")
     }
     return fd
+}
+
+/// A client session over a connection the kernel accepted for a listener that never answers TLS.
+private func sessionToASilentServer() throws -> (listener: Int32, socket: Int32, session: TLSSession) {
+    let (listener, port) = try listenOnLoopback()
+    let socket = try connectNonBlocking(port: port)
+    let session = try TLSSession(context: try TestPKI.shared.context(), fd: socket, serverName: "localhost")
+    return (listener, socket, session)
 }
 
 private func listenOnLoopback() throws -> (fd: Int32, port: UInt16) {

@@ -9,17 +9,9 @@ import Testing
 /// where the acknowledged lines are, and a restart after the operator put the file back loses nothing.
 @Suite struct StorageSwapTests {
     @Test func deletedLedgerStopsAcknowledgementsAndItsLinesAreRecoverable() throws {
-        let directory = TemporaryDirectory()
-        let platform = try FakePlatform(in: directory)
-        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
-        try daemon.start()
+        let (platform, daemon, late) = try startWithABindingAndALateRequest()
         defer { daemon.stop(signal: SIGKILL) }
-        let bound = try daemon.issue(userId: "bound-user")
-        try #require(
-            try daemon.callback(
-                token: bound.token, body: callbackBody(serialNo: bound.serialNo, openId: "oid-1")
-            ).text == "SUCCESS")
-        let late = try daemon.issue(userId: "late-user")
+        _ = platform
 
         try FileManager.default.removeItem(atPath: daemon.ledgerPath)
         for _ in 0..<3 {
@@ -50,17 +42,9 @@ import Testing
     }
 
     @Test func ledgerReplacedByRenameStopsAcknowledgementsAndItsLinesAreRecoverable() throws {
-        let directory = TemporaryDirectory()
-        let platform = try FakePlatform(in: directory)
-        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
-        try daemon.start()
+        let (platform, daemon, late) = try startWithABindingAndALateRequest()
         defer { daemon.stop(signal: SIGKILL) }
-        let bound = try daemon.issue(userId: "bound-user")
-        try #require(
-            try daemon.callback(
-                token: bound.token, body: callbackBody(serialNo: bound.serialNo, openId: "oid-1")
-            ).text == "SUCCESS")
-        let late = try daemon.issue(userId: "late-user")
+        _ = platform
 
         try replaceByRename(daemon.ledgerPath)
         let answer = try daemon.callback(
@@ -133,6 +117,23 @@ import Testing
                 token: issued.token, body: callbackBody(serialNo: issued.serialNo, openId: "oid-1")
             ).text == "SUCCESS")
         #expect(try daemon.ipc("GET", "/v1/health").status == 200)
+    }
+
+    /// A daemon that has bound `bound-user` to `oid-1` and issued a link for `late-user`, not yet bound.
+    /// The platform is returned so that it lives as long as the test.
+    private func startWithABindingAndALateRequest() throws -> (
+        FakePlatform, DaemonUnderTest, late: (serialNo: String, token: String, answer: DaemonUnderTest.Answer)
+    ) {
+        let directory = TemporaryDirectory()
+        let platform = try FakePlatform(in: directory)
+        let daemon = DaemonUnderTest(platformUrl: platform.baseUrl, directory: directory)
+        try daemon.start()
+        let bound = try daemon.issue(userId: "bound-user")
+        try #require(
+            try daemon.callback(
+                token: bound.token, body: callbackBody(serialNo: bound.serialNo, openId: "oid-1")
+            ).text == "SUCCESS")
+        return (platform, daemon, try daemon.issue(userId: "late-user"))
     }
 
     /// An edit the way editors and `cp` + `mv` make one: a copy renamed over the file. Returns the copy's bytes.
